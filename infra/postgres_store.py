@@ -28,6 +28,7 @@ from psycopg.sql import SQL, Identifier
 from infra.chain import EMPTY_HEAD, Head, NewEntry, first_versions, link_batch
 from infra.verification import EventRow, LinkRow
 
+EVENTS_TABLE = "stored_events"
 CHAIN_TABLE = "event_chain"
 GUARD_FUNCTION = "daicho_refuse_change"
 
@@ -48,6 +49,9 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         if datastore.enable_db_functions:
             # The plpgsql insert function takes no table lock and skips our hooks.
             raise ValueError("POSTGRES_ENABLE_DB_FUNCTIONS must be off for the chained store")
+        # The same table names as on SQLite, whatever the application is called: one
+        # documented layout for every verifier. A schema keeps stores apart.
+        kwargs["events_table_name"] = EVENTS_TABLE
         super().__init__(datastore, **kwargs)
         names = {
             "schema": Identifier(self.datastore.schema),

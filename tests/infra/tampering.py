@@ -1,0 +1,61 @@
+"""Raw SQL access to a ledger's store, the way an attacker with database access has it."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+from psycopg.sql import SQL, Identifier
+
+from infra.settings import Settings
+
+SQLITE_TRIGGERS = [
+    f"{table}_no_{action}"
+    for table in ("stored_events", "event_chain")
+    for action in ("update", "delete")
+]
+
+
+class RawStore:
+    """Executes statements with `?` placeholders on either backend, autocommitted."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.postgres = settings.database_url is not None
+        self.position_column = "notification_id" if self.postgres else "rowid"
+
+    @contextmanager
+    def _connection(self) -> Iterator[Any]:
+        if self.postgres:
+            with psycopg.connect(self.settings.database_url, autocommit=True) as conn:  # type: ignore[arg-type]
+                conn.execute(
+                    SQL("SET search_path TO {}").format(Identifier(self.settings.database_schema))
+                )
+                yield conn
+        else:
+            conn = sqlite3.connect(self.settings.sqlite_path, isolation_level=None)
+            try:
+                yield conn
+            finally:
+                conn.close()
+
+    def execute(self, statement: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        statement = statement.replace("{pos}", self.position_column)
+        if self.postgres:
+            statement = statement.replace("?", "%s")
+        with self._connection() as conn:
+            cursor = conn.execute(statement, params)
+            return list(cursor.fetchall()) if cursor.description else []
+
+    def drop_guards(self) -> None:
+        """What an attacker does first: remove the append-only triggers."""
+        if self.postgres:
+            for table in ("stored_events", "event_chain"):
+                for name in ("no_update_delete", "no_truncate"):
+                    self.execute(f"DROP TRIGGER {table}_{name} ON {table}")
+        else:
+            for trigger in SQLITE_TRIGGERS:
+                self.execute(f"DROP TRIGGER {trigger}")

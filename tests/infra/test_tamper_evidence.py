@@ -1,0 +1,173 @@
+"""Tampering with a real database, in every way the chain must reveal.
+
+Each test makes a small ledger of known positions, alters the stored rows by hand
+(after dropping the append-only triggers, as an attacker would) and asserts that
+verification names the exact first bad position and what is wrong there.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import pytest
+from eventsourcing.domain import Aggregate, event
+
+from infra.chain import chain_link, entry_hash
+from infra.ledger import Ledger
+from infra.verification import (
+    EVENT_INSERTED,
+    EVENT_MISSING,
+    GUARD_REMOVED,
+    LINK_BROKEN,
+    ORDER_CHANGED,
+    PAYLOAD_MODIFIED,
+    Report,
+    verify,
+)
+from tests.infra.tampering import RawStore
+
+
+class Note(Aggregate):
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    @event("Edited")
+    def edit(self, text: str) -> None:
+        self.text = text
+
+
+@pytest.fixture
+def store(ledger: Ledger) -> RawStore:
+    """Ten events at positions 1..10: five notes, each created then edited once."""
+    for i in range(5):
+        note = Note(f"note {i}")
+        note.edit(f"note {i}, edited")
+        ledger.save(note)
+    assert _verify(ledger).ok
+    return RawStore(ledger.settings)
+
+
+def _verify(ledger: Ledger) -> Report:
+    with ledger.chain_snapshot() as snapshot:
+        return verify(snapshot)
+
+
+def _first(ledger: Ledger) -> tuple[str, int | None]:
+    report = _verify(ledger)
+    assert not report.ok
+    problem = report.first_problem
+    assert problem is not None
+    return problem.kind, problem.position
+
+
+def test_an_untouched_ledger_verifies(ledger: Ledger, store: RawStore) -> None:
+    report = _verify(ledger)
+    assert (report.events_checked, report.head_position) == (10, 10)
+
+
+def test_the_database_refuses_updates_and_deletes(store: RawStore) -> None:
+    for statement in (
+        "UPDATE stored_events SET topic = 'x'",
+        "DELETE FROM stored_events",
+        "UPDATE event_chain SET chain_hash = entry_hash",
+        "DELETE FROM event_chain",
+    ):
+        with pytest.raises(Exception, match="append-only"):
+            store.execute(statement)
+
+
+def test_dropped_guards_are_reported(ledger: Ledger, store: RawStore) -> None:
+    store.drop_guards()
+    assert _first(ledger) == (GUARD_REMOVED, None)
+
+
+def test_modified_payload(ledger: Ledger, store: RawStore) -> None:
+    store.drop_guards()
+    store.execute("UPDATE stored_events SET state = ? WHERE {pos} = 7", (b'{"text":"forged"}',))
+    assert _first(ledger) == (PAYLOAD_MODIFIED, 7)
+
+
+def test_deleted_event(ledger: Ledger, store: RawStore) -> None:
+    store.drop_guards()
+    store.execute("DELETE FROM stored_events WHERE {pos} = 4")
+    assert _first(ledger) == (EVENT_MISSING, 4)
+
+
+def test_deleted_event_and_its_link(ledger: Ledger, store: RawStore) -> None:
+    store.drop_guards()
+    store.execute("DELETE FROM stored_events WHERE {pos} = 4")
+    store.execute("DELETE FROM event_chain WHERE position = 4")
+    assert _first(ledger) == (EVENT_MISSING, 4)
+
+
+def test_deleted_first_event_and_its_link(ledger: Ledger, store: RawStore) -> None:
+    # The genesis entry has no predecessor to betray it; its successor's link does.
+    store.drop_guards()
+    store.execute("DELETE FROM stored_events WHERE {pos} = 1")
+    store.execute("DELETE FROM event_chain WHERE position = 1")
+    assert _first(ledger) == (EVENT_MISSING, 1)
+    kinds = {(p.kind, p.position) for p in _verify(ledger).problems}
+    assert (EVENT_MISSING, 2) in kinds  # and the note's own history starts at version 2
+
+
+def test_inserted_event_without_link(ledger: Ledger, store: RawStore) -> None:
+    store.drop_guards()
+    row = store.execute(
+        "SELECT originator_id, topic FROM stored_events WHERE {pos} = 9"
+    )[0]
+    store.execute(
+        "INSERT INTO stored_events (originator_id, originator_version, topic, state) "
+        "VALUES (?, 3, ?, ?)",
+        (row[0], row[1], b'{"text":"forged"}'),
+    )
+    assert _first(ledger) == (EVENT_INSERTED, 11)
+
+
+def test_inserted_event_with_a_forged_link(ledger: Ledger, store: RawStore) -> None:
+    """The attacker computes a valid-looking link for a row slipped in between."""
+    store.drop_guards()
+    # Make room: move positions 6..10 up by 100, links included (keeps them valid
+    # except for the forged one that now sits between 5 and 106).
+    for position in range(10, 5, -1):
+        store.execute(f"UPDATE stored_events SET {{pos}} = {position + 100} WHERE {{pos}} = {position}")
+        store.execute(f"UPDATE event_chain SET position = {position + 100} WHERE position = {position}")
+    store.execute("UPDATE event_chain SET prev_position = 5 WHERE position = 106")
+    for position in range(107, 111):
+        store.execute(f"UPDATE event_chain SET prev_position = {position - 1} WHERE position = {position}")
+    assert _first(ledger) == (PAYLOAD_MODIFIED, 106)  # positions are hashed: moving shows
+
+
+def test_order_changed(ledger: Ledger, store: RawStore) -> None:
+    store.drop_guards()
+    store.execute("UPDATE stored_events SET {pos} = 1000 WHERE {pos} = 3")
+    store.execute("UPDATE stored_events SET {pos} = 3 WHERE {pos} = 8")
+    store.execute("UPDATE stored_events SET {pos} = 8 WHERE {pos} = 1000")
+    assert _first(ledger) == (ORDER_CHANGED, 3)
+
+
+def test_broken_link(ledger: Ledger, store: RawStore) -> None:
+    store.drop_guards()
+    store.execute("UPDATE event_chain SET chain_hash = entry_hash WHERE position = 5")
+    assert _first(ledger) == (LINK_BROKEN, 5)
+
+
+def test_rewritten_entry_hash_breaks_the_link(ledger: Ledger, store: RawStore) -> None:
+    """Altering a payload and its entry hash still leaves the chain hash behind."""
+    store.drop_guards()
+    forged = b'{"text":"forged"}'
+    aggregate_id, version, topic = store.execute(
+        "SELECT originator_id, originator_version, topic FROM stored_events WHERE {pos} = 6"
+    )[0]
+    digest = entry_hash(6, UUID(str(aggregate_id)), version, topic, forged)
+    store.execute("UPDATE stored_events SET state = ? WHERE {pos} = 6", (forged,))
+    store.execute("UPDATE event_chain SET entry_hash = ? WHERE position = 6", (digest,))
+    assert _first(ledger) == (LINK_BROKEN, 6)
+    # Recomputing the global link too: the next global link and this event's
+    # aggregate link still betray it.
+    previous = store.execute("SELECT chain_hash FROM event_chain WHERE position = 5")[0][0]
+    store.execute(
+        "UPDATE event_chain SET chain_hash = ? WHERE position = 6",
+        (chain_link(bytes(previous), digest),),
+    )
+    problems = {(p.kind, p.position, p.detail.split()[0]) for p in _verify(ledger).problems}
+    assert problems == {(LINK_BROKEN, 7, "global"), (LINK_BROKEN, 6, "aggregate")}
