@@ -1,0 +1,100 @@
+"""Checks of single field values, shared by the aggregates.
+
+Each check returns the value to store or raises DomainError naming the field. Values reach
+the domain already parsed (by the API or an import), so a wrong type is refused as a broken
+rule rather than coerced: coercing here would hide a bug at the edge.
+"""
+
+from collections.abc import Collection
+from datetime import UTC, date, datetime
+from typing import Any
+from uuid import UUID
+
+from domain.errors import DomainError
+
+
+def required_text(value: Any, field: str, *, max_length: int) -> str:
+    """Text that is not blank and not too long, kept as typed."""
+    if not isinstance(value, str):
+        raise DomainError(field, "must be text")
+    if not value.strip():
+        raise DomainError(field, "must not be empty")
+    if len(value) > max_length:
+        raise DomainError(field, f"must be at most {max_length} characters")
+    return value
+
+
+def optional_text(value: Any, field: str, *, max_length: int) -> str | None:
+    """Like required_text, but optional: None or blank text means none, because forms
+    send a field the user emptied as ""."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    return required_text(value, field, max_length=max_length)
+
+
+def one_of(value: Any, allowed: Collection[str], field: str) -> str:
+    """One of a fixed set of codes."""
+    if not isinstance(value, str) or value not in allowed:
+        raise DomainError(field, f"must be one of: {', '.join(sorted(allowed))}")
+    return value
+
+
+def identifier(value: Any, field: str) -> UUID:
+    """The id of another record."""
+    if not isinstance(value, UUID):
+        raise DomainError(field, "must be a record id (UUID)")
+    return value
+
+
+def optional_identifier(value: Any, field: str) -> UUID | None:
+    """The id of another record, or none."""
+    return None if value is None else identifier(value, field)
+
+
+def identifiers(value: Any, field: str) -> list[UUID]:
+    """Ids of other records, each listed once."""
+    if not isinstance(value, list | tuple):
+        raise DomainError(field, "must be a list of record ids")
+    ids = [identifier(item, field) for item in value]
+    if len(set(ids)) != len(ids):
+        raise DomainError(field, "must not list the same record twice")
+    return ids
+
+
+def calendar_date(value: Any, field: str) -> date:
+    """A date without a time of day."""
+    # A datetime is a date subclass; accepting one would store a time nobody asked for
+    # and break the date transcoding.
+    if not isinstance(value, date) or isinstance(value, datetime):
+        raise DomainError(field, "must be a date")
+    return value
+
+
+def utc_instant(value: Any, field: str) -> datetime:
+    """A timezone-aware instant in UTC, stored with the standard UTC tzinfo."""
+    if not isinstance(value, datetime) or value.tzinfo is None:
+        raise DomainError(field, "must be a date and time with a timezone")
+    offset = value.utcoffset()
+    if offset is None or offset.total_seconds() != 0:
+        raise DomainError(field, "must be in UTC")
+    return value.replace(tzinfo=UTC)
+
+
+def yen(value: Any, field: str) -> int:
+    """An amount of money in whole yen, not negative."""
+    # bool is an int subclass; True yen is a bug at the edge, not an amount.
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise DomainError(field, "must be a whole number of yen")
+    if value < 0:
+        raise DomainError(field, "must not be negative")
+    return value
+
+
+def text_list(value: Any, field: str, *, max_length: int) -> list[str]:
+    """A list of non-blank texts, each listed once."""
+    if not isinstance(value, list | tuple):
+        raise DomainError(field, "must be a list")
+    items = [required_text(item, field, max_length=max_length) for item in value]
+    if len(set(items)) != len(items):
+        raise DomainError(field, "must not list the same entry twice")
+    return items

@@ -1,0 +1,28 @@
+"""Audit use cases: proving the log complete and unaltered, without personal data."""
+
+from __future__ import annotations
+
+from infra.ledger import Ledger
+from infra.verification import Report, verify
+
+
+def verify_ledger(ledger: Ledger) -> Report:
+    """Recompute both hash chains over one consistent snapshot of the store."""
+    with ledger.chain_snapshot() as snapshot:
+        return verify(snapshot)
+
+
+def summary_line(report: Report) -> str:
+    """One line for people: counts and hashes only, never event contents."""
+    head = f"head {report.head_position} {report.head_hash.hex()}"
+    timing = f"{report.elapsed_seconds:.2f} s"
+    problem = report.first_problem
+    if problem is None:
+        return f"OK: {report.events_checked} events checked, {head}, {timing}"
+    where = f"position {problem.position}" if problem.position is not None else "store"
+    aggregate = f", aggregate {problem.aggregate_id}" if problem.aggregate_id else ""
+    more = f"; {len(report.problems)} problems in all" if len(report.problems) > 1 else ""
+    return (
+        f"TAMPERED: {where}{aggregate}: {problem.kind} ({problem.detail}){more}; "
+        f"{report.events_checked} events checked, {timing}"
+    )

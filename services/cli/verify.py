@@ -1,0 +1,21 @@
+"""`daicho verify [--json]`: exit 0 when both chains hold, 1 when anything was altered."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from services.audit import summary_line, verify_ledger
+from services.cli.common import EXIT_OK, EXIT_TAMPERED, Commands, open_ledger
+
+
+def register(commands: Commands) -> None:
+    verify = commands.add_parser("verify", help="recompute both hash chains from the store")
+    verify.add_argument("--json", action="store_true", help="print the result as JSON")
+    verify.set_defaults(handler=run_verify)
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    report = verify_ledger(open_ledger())
+    print(json.dumps(report.as_dict(), ensure_ascii=False) if args.json else summary_line(report))
+    return EXIT_OK if report.ok else EXIT_TAMPERED
