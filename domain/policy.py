@@ -57,7 +57,7 @@ class Policy(Aggregate):
         premium: int
         payment_frequency: str
         start_date: date
-        end_date: date
+        end_date: date | None
         status: str
         agent_id: str | None
 
@@ -89,7 +89,7 @@ class Policy(Aggregate):
         premium: int,
         payment_frequency: str,
         start_date: date,
-        end_date: date,
+        end_date: date | None,
         status: str,
         agent_id: str | None,
     ) -> None:
@@ -119,7 +119,7 @@ class Policy(Aggregate):
         premium: int,
         payment_frequency: str,
         start_date: date,
-        end_date: date,
+        end_date: date | None,
         insured_ids: Sequence[UUID] = (),
         agent_id: str | None = None,
         status: str = IN_FORCE,
@@ -196,14 +196,17 @@ def _checked(field: str, value: Any) -> Any:
             return checks.yen(value, field)
         case "payment_frequency":
             return checks.one_of(value, PAYMENT_FREQUENCIES, field)
-        case "start_date" | "end_date":
+        case "start_date":
             return checks.calendar_date(value, field)
+        case "end_date":
+            # None is a policy without maturity (終身保険, whole-life cover).
+            return None if value is None else checks.calendar_date(value, field)
         case "agent_id":
             return checks.optional_text(value, field, max_length=AGENT_ID_MAX_LENGTH)
         case _:
             raise DomainError(field, "is not a policy field that can be changed")
 
 
-def _require_end_after_start(start_date: date, end_date: date) -> None:
-    if end_date <= start_date:
+def _require_end_after_start(start_date: date, end_date: date | None) -> None:
+    if end_date is not None and end_date <= start_date:
         raise DomainError("end_date", "must be after the start date")

@@ -1,0 +1,143 @@
+"""The command-line contract of the ledger, as an operator and an auditor use it.
+
+Each test drives `daicho` in-process against a real store on both backends.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from infra.settings import Settings
+from services.cli import main
+from tests.infra.tampering import RawStore
+
+DATA = Path(__file__).parent.parent / "data"
+
+
+@pytest.fixture
+def daicho(settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
+    """Runs `daicho ARGS` with the environment pointing at this test's store."""
+    monkeypatch.setenv("DAICHO_HOME", str(settings.home))
+    if settings.database_url:
+        monkeypatch.setenv("DAICHO_DATABASE_URL", settings.database_url)
+        monkeypatch.setenv("DAICHO_DATABASE_SCHEMA", settings.database_schema)
+    else:
+        monkeypatch.delenv("DAICHO_DATABASE_URL", raising=False)
+
+    def run(*args: str) -> tuple[int, str, str]:
+        code = main(list(args))
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    return run
+
+
+@pytest.fixture
+def agency(daicho) -> str:
+    code, out, _ = daicho("agencies", "add", "sakura", "--name", "さくら保険サービス")
+    assert code == 0 and "sakura" in out
+    return "sakura"
+
+
+def test_registering_an_agency_code_twice_is_refused(daicho, agency: str) -> None:
+    code, _, err = daicho("agencies", "add", agency, "--name", "別の代理店")
+    assert code == 2
+    assert err.strip() == "daicho: an agency with this code exists already"
+
+
+def test_cp932_import_prints_rejected_lines_and_summary(daicho, agency: str) -> None:
+    code, out, _ = daicho("import", str(DATA / "agency_export_cp932.csv"), "--agency", agency)
+    assert code == 0
+    lines = out.strip().splitlines()
+    assert [line.split(":")[0] for line in lines[:-1]] == [
+        "line 7", "line 15", "line 24", "line 33"]
+    assert lines[-1].startswith("25 customers created, 0 matched, 35 policies created")
+    assert "encoding cp932" in lines[-1]
+
+
+def test_json_summary_follows_the_contract(daicho, agency: str) -> None:
+    code, out, _ = daicho("import", str(DATA / "agency_export_cp932.csv"),
+                          "--agency", agency, "--json")
+    assert code == 0
+    summary = json.loads(out)
+    assert list(summary)[:4] == [
+        "customers_created", "customers_matched", "policies_created", "rows_rejected"]
+    assert (summary["customers_created"], summary["policies_created"]) == (25, 35)
+    assert [r["line"] for r in summary["rows_rejected"]] == [7, 15, 24, 33]
+
+
+def test_reimporting_the_same_file_creates_no_duplicates(daicho, agency: str) -> None:
+    path = str(DATA / "agency_export_cp932.csv")
+    daicho("import", path, "--agency", agency)
+    _, out, _ = daicho("import", path, "--agency", agency, "--json")
+    summary = json.loads(out)
+    assert (summary["customers_created"], summary["customers_matched"]) == (0, 25)
+    assert (summary["policies_created"], summary["policies_updated"]) == (0, 0)
+
+
+def test_dry_run_records_nothing(daicho, agency: str) -> None:
+    _, before, _ = daicho("verify", "--json")
+    code, out, _ = daicho("import", str(DATA / "agency_export_cp932.csv"),
+                          "--agency", agency, "--dry-run")
+    assert code == 0 and out.strip().splitlines()[-1].startswith("dry run, nothing recorded")
+    _, after, _ = daicho("verify", "--json")
+    assert json.loads(after)["events_checked"] == json.loads(before)["events_checked"]
+
+
+@pytest.mark.parametrize(
+    ("args", "reason"),
+    [
+        (["not_a_csv_latin1.csv", "--agency", "sakura"], "neither UTF-8 nor CP932"),
+        (["no_header.csv", "--agency", "sakura"], "no recognisable header row"),
+        (["missing.csv", "--agency", "sakura"], "cannot read the file"),
+        (["agency_export_utf8.csv", "--agency", "nobody"], "no agency has this code"),
+        (["agency_export_cp932.csv", "--agency", "sakura", "--encoding", "utf-8"],
+         "not valid UTF-8"),
+    ],
+)
+def test_unusable_input_exits_2_with_one_line(daicho, agency: str, args, reason) -> None:
+    code, out, err = daicho("import", str(DATA / args[0]), *args[1:])
+    assert code == 2 and out == ""
+    assert len(err.strip().splitlines()) == 1 and reason in err
+
+
+def test_verify_passes_then_names_the_altered_row(daicho, agency: str, settings: Settings) -> None:
+    daicho("import", str(DATA / "agency_export_cp932.csv"), "--agency", agency)
+    code, out, _ = daicho("verify")
+    assert code == 0 and out.startswith("OK: ")
+    raw = RawStore(settings)
+    raw.drop_guards()
+    raw.execute("UPDATE stored_events SET state = ? WHERE {pos} = 5", (b"{}",))
+    code, out, _ = daicho("verify")
+    assert code == 1
+    assert "position 5" in out and "payload modified" in out
+    code, out, _ = daicho("verify", "--json")
+    first = json.loads(out)["first_problem"]
+    assert (code, first["kind"], first["position"]) == (1, "payload modified", 5)
+
+
+def test_verify_names_a_deleted_row(daicho, agency: str, settings: Settings) -> None:
+    daicho("import", str(DATA / "agency_export_cp932.csv"), "--agency", agency)
+    raw = RawStore(settings)
+    raw.drop_guards()
+    raw.execute("DELETE FROM stored_events WHERE {pos} = 12")
+    code, out, _ = daicho("verify", "--json")
+    first = json.loads(out)["first_problem"]
+    assert (code, first["kind"], first["position"]) == (1, "event missing", 12)
+
+
+def test_verify_names_an_inserted_row(daicho, agency: str, settings: Settings) -> None:
+    daicho("import", str(DATA / "agency_export_cp932.csv"), "--agency", agency)
+    raw = RawStore(settings)
+    head = json.loads(daicho("verify", "--json")[1])["head_position"]
+    aggregate_id, topic = raw.execute(
+        "SELECT originator_id, topic FROM stored_events WHERE {pos} = 3")[0]
+    # Inserting needs no dropped trigger: the triggers guard UPDATE and DELETE.
+    raw.execute("INSERT INTO stored_events (originator_id, originator_version, topic, state) "
+                "VALUES (?, 99, ?, ?)", (aggregate_id, topic, b"{}"))
+    code, out, _ = daicho("verify", "--json")
+    first = json.loads(out)["first_problem"]
+    assert (code, first["kind"], first["position"]) == (1, "event inserted", head + 1)
