@@ -1,0 +1,86 @@
+"""Staff logins: registering users and checking their passwords.
+
+Passwords are hashed with argon2id (argon2-cffi's defaults, RFC 9106's second
+recommended profile). A user's id is derived from the username with the agency's
+secret, so a username is unique within its agency and login needs no index.
+"""
+
+from __future__ import annotations
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError
+
+from domain.agency import Agency
+from domain.errors import DomainError
+from domain.user import User
+from infra.ledger import Ledger
+from services.agencies import UnknownAgency, agency_by_code
+from services.requests import RequestMeta
+
+MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_LENGTH = 1024  # argon2 hashes anything; a megabyte "password" is an attack
+
+_hasher = PasswordHasher()
+# Verified against when the user does not exist, so that an unknown username costs
+# the same time as a wrong password and usernames cannot be enumerated by timing.
+_DUMMY_HASH = _hasher.hash("daicho-dummy-password-for-timing")
+
+
+class UserExists(Exception):
+    def __init__(self) -> None:
+        super().__init__("a user with this username exists already in this agency")
+
+
+class InvalidCredentials(Exception):
+    """Deliberately one error for unknown agency, unknown user, inactive user and wrong
+    password: telling them apart would let an attacker enumerate accounts."""
+
+    def __init__(self) -> None:
+        super().__init__("invalid agency, username or password")
+
+
+def check_password_strength(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise DomainError("password", f"must be at least {MIN_PASSWORD_LENGTH} characters")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise DomainError("password", f"must be at most {MAX_PASSWORD_LENGTH} characters")
+
+
+def add_user(
+    ledger: Ledger, meta: RequestMeta, agency: Agency, *, username: str, role: str, password: str
+) -> User:
+    check_password_strength(password)
+    user = User.register(
+        meta.for_agency(agency.id).context(),
+        id=agency.derive_id("user", username),
+        username=username,
+        role=role,
+        password_hash=_hasher.hash(password),
+    )
+    try:
+        ledger.save(user)
+    except IntegrityError:
+        raise UserExists() from None
+    return user
+
+
+def authenticate(ledger: Ledger, agency_code: str, username: str, password: str) -> User:
+    """The active user with these credentials, or InvalidCredentials."""
+    user: User | None = None
+    try:
+        agency = agency_by_code(ledger, agency_code)
+        found = ledger.repository.get(agency.derive_id("user", username))
+        if isinstance(found, User) and found.username == username:
+            user = found
+    except (UnknownAgency, AggregateNotFoundError, ValueError):
+        pass
+    password_hash = user.password_hash if user else _DUMMY_HASH
+    try:
+        _hasher.verify(password_hash, password[:MAX_PASSWORD_LENGTH])
+    except (VerificationError, InvalidHashError):
+        raise InvalidCredentials() from None
+    if user is None or not user.active:
+        raise InvalidCredentials()
+    return user
