@@ -1,5 +1,59 @@
-"""placeholder"""
+"""`daicho serve [--host] [--port] [--workers N] [--demo] [--no-projections]`.
+
+Runs the API on uvicorn. With no configuration the store is the embedded SQLite file
+under DAICHO_HOME. --demo first loads the demo agency and prints a login per role.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import uvicorn
+
+from infra.settings import Settings
+from services.cli.common import EXIT_OK, Commands, open_ledger
 
 
-def register(commands):
-    pass
+def register(commands: Commands) -> None:
+    serve = commands.add_parser("serve", help="run the JSON API server")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1, help="API processes (default 1)")
+    serve.add_argument("--demo", action="store_true",
+                       help="load the demo agency first and print a login for each role")
+    serve.add_argument("--no-projections", action="store_true",
+                       help="leave the read models to a separate `daicho projections run`")
+    serve.set_defaults(handler=serve_api)
+
+
+def serve_api(args: argparse.Namespace) -> int:
+    if args.demo:
+        _load_demo()
+    if args.no_projections:
+        import os
+
+        os.environ["DAICHO_PROJECTIONS"] = "external"
+    settings = Settings.from_env()
+    print(f"Daicho API on http://{args.host}:{args.port} (store: {settings.backend}; "
+          f"API docs at /schema)", flush=True)
+    uvicorn.run("services.api.app:app_from_env", factory=True, host=args.host,
+                port=args.port, workers=args.workers, log_config=None, access_log=False,
+                server_header=False)
+    return EXIT_OK
+
+
+def _load_demo() -> None:
+    from projections.runner import Projections
+    from services.demo import DEMO_CODE, load_demo
+
+    ledger = open_ledger()
+    print("loading the demo agency (first start only)…", flush=True)
+    logins = load_demo(ledger)
+    projections = Projections(ledger)
+    projections.catch_up()
+    projections.close()
+    ledger.close()
+    print(f"demo agency '{DEMO_CODE}': log in with POST /api/v1/auth/login", flush=True)
+    for login in logins:
+        print(f'  {login.role:<13} {{"agency": "{DEMO_CODE}", "username": '
+              f'"{login.username}", "password": "{login.password}"}}', flush=True)
