@@ -1,0 +1,90 @@
+"""The Litestar application: routes, authentication, problem details, OpenAPI."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncGenerator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from litestar import Litestar
+from litestar.datastructures import ResponseHeader, State
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+
+from infra.settings import Settings
+from services.api import idempotency
+from services.api.middleware import authentication, request_log
+from services.api.problems import EXCEPTION_HANDLERS
+from services.api.routes.auth import login, logout
+from services.api.routes.contacts import ContactController
+from services.api.routes.customers import CustomerController
+from services.api.routes.health import health, ready
+from services.api.routes.households import HouseholdController
+from services.api.routes.imports import import_file
+from services.api.routes.policies import PolicyController, renewals
+from services.api.runtime import Runtime
+
+MAX_JSON_BODY_BYTES = 64 * 1024
+
+SECURITY_HEADERS = [
+    ResponseHeader(name="X-Content-Type-Options", value="nosniff"),
+    ResponseHeader(name="Cache-Control", value="no-store"),
+    ResponseHeader(name="Referrer-Policy", value="no-referrer"),
+    ResponseHeader(name="X-Frame-Options", value="DENY"),
+]
+
+
+def _runtime(state: State) -> Runtime:
+    return state.runtime  # type: ignore[no-any-return]
+
+
+def create_app(settings: Settings, *, run_projections: bool = True) -> Litestar:
+    """The app over `settings`' store. With run_projections, this process keeps the
+    read models caught up in a background thread (the default for `daicho serve`)."""
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
+        runtime = Runtime.open(settings)
+        idempotency.create_tables(runtime)
+        app.state.runtime = runtime
+        if run_projections:
+            runtime.projections.start()
+        try:
+            yield
+        finally:
+            runtime.close()
+
+    return Litestar(
+        route_handlers=[
+            health, ready, login, logout, CustomerController, PolicyController, renewals,
+            ContactController, HouseholdController, import_file,
+        ],
+        dependencies={"runtime": Provide(_runtime, sync_to_thread=False)},
+        middleware=[request_log, authentication()],
+        exception_handlers=EXCEPTION_HANDLERS,
+        lifespan=[lifespan],
+        request_max_body_size=MAX_JSON_BODY_BYTES,
+        response_headers=SECURITY_HEADERS,
+        openapi_config=OpenAPIConfig(
+            title="Daicho API", version="1", path="/schema",
+            render_plugins=[ScalarRenderPlugin()],
+            components=Components(security_schemes={
+                "BearerToken": SecurityScheme(type="http", scheme="bearer",
+                                              description="token from /api/v1/auth/login")}),
+            security=[{"BearerToken": []}],
+        ),
+        debug=False,
+        logging_config=None,
+    )
+
+
+def app_from_env() -> Any:
+    """ASGI factory for `uvicorn --factory services.api.app:app_from_env` (workers)."""
+    from infra.logging import configure_logging
+
+    configure_logging()
+    external = os.environ.get("DAICHO_PROJECTIONS") == "external"
+    return create_app(Settings.from_env(), run_projections=not external)

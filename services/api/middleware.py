@@ -1,0 +1,94 @@
+"""Authentication and the one-line-per-request log.
+
+The log line carries the request id, actor, agency, route template, status and
+latency — never the path's query string (searches carry names), headers, tokens or
+bodies.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import anyio.to_thread
+import structlog
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException
+from litestar.middleware import (
+    AbstractAuthenticationMiddleware,
+    AuthenticationResult,
+    DefineMiddleware,
+)
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from services import sessions
+from services.api.access import request_id_from
+
+log = structlog.get_logger("daicho.api")
+
+
+class BearerTokenAuthentication(AbstractAuthenticationMiddleware):
+    async def authenticate_request(
+        self, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> AuthenticationResult:
+        scheme, _, token = connection.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise NotAuthorizedException("send Authorization: Bearer <token> from /api/v1/auth/login")
+        runtime = connection.app.state.runtime
+        principal = await anyio.to_thread.run_sync(sessions.resolve, runtime.db, token.strip())
+        if principal is None:
+            raise NotAuthorizedException("the token is unknown, expired or revoked")
+        return AuthenticationResult(user=principal, auth=principal.session_id)
+
+
+def authentication() -> DefineMiddleware:
+    return DefineMiddleware(BearerTokenAuthentication, exclude=["^/schema"],
+                            exclude_from_auth_key="exclude_from_auth")
+
+
+def request_log(app: ASGIApp) -> ASGIApp:
+    """Outermost middleware: assigns the request id and logs the request once."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        headers = dict(scope["headers"])
+        request_id = request_id_from(headers.get(b"x-request-id", b"").decode("latin-1"))
+        scope.setdefault("state", {})["request_id"] = request_id
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []),
+                                      (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        try:
+            await app(scope, receive, send_with_id)
+        finally:
+            user = scope.get("user")
+            handler = scope.get("route_handler")
+            log.info(
+                "request",
+                request_id=request_id,
+                method=scope["method"],
+                route=_route_template(scope, handler),
+                status=status,
+                latency_ms=round((time.perf_counter() - started) * 1000, 2),
+                actor=str(user.user_id) if user is not None else None,
+                agency=str(user.agency_id) if user is not None else None,
+            )
+
+    return middleware
+
+
+def _route_template(scope: Scope, handler: Any) -> str:
+    """The route as declared (`/api/v1/customers/{customer_id:uuid}`), not the raw path."""
+    template = scope.get("path_template")
+    if template:
+        return str(template)
+    return "unmatched"

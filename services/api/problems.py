@@ -1,0 +1,130 @@
+"""RFC 9457 problem details for every error the API returns.
+
+Details name fields and rules, never values: a value may be personal data, and
+problem bodies end up in browser consoles and proxy logs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from litestar import Request, Response
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    PermissionDeniedException,
+    ValidationException,
+)
+from litestar.types import Empty
+
+from domain.errors import DomainError
+from services.api.validation import field_errors
+from services.records import NotFound, VersionConflict
+
+PROBLEM_JSON = "application/problem+json"
+log = structlog.get_logger("daicho.api")
+
+
+class PreconditionRequired(Exception):
+    """A write that must name the version it changes came without If-Match."""
+
+
+class InvalidQuery(ValueError):
+    """A query parameter is malformed; `parameter` names it."""
+
+    def __init__(self, parameter: str, detail: str) -> None:
+        super().__init__(detail)
+        self.parameter = parameter
+        self.detail = detail
+
+
+def problem(status: int, title: str, detail: str | None = None, **extra: Any) -> Response[dict[str, Any]]:
+    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
+    if detail:
+        body["detail"] = detail
+    body.update(extra)
+    headers = {"WWW-Authenticate": 'Bearer realm="daicho"'} if status == 401 else None
+    return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
+    errors: list[dict[str, str]] = []
+    struct = _body_struct(request)
+    body = request._connection_state.body  # noqa: SLF001 - the body Litestar already read
+    if struct is not None and body is not Empty:
+        errors = field_errors(body, struct)
+    if not errors:
+        for item in exc.extra or []:
+            if isinstance(item, dict):
+                key = item.get("key", "")
+                pointer = "" if key == "data" else f"/{key}"
+                errors.append({"pointer": pointer, "detail": str(item.get("message", ""))})
+    if not errors:
+        errors = [{"pointer": "", "detail": exc.detail}]
+    return problem(422 if struct else 400, "Invalid request", errors=errors)
+
+
+def _body_struct(request: Request[Any, Any, Any]) -> Any:
+    import msgspec
+
+    parameters = request.route_handler.parsed_fn_signature.parameters
+    data = parameters.get("data")
+    annotation = getattr(data, "annotation", None)
+    if isinstance(annotation, type) and issubclass(annotation, msgspec.Struct):
+        return annotation
+    return None
+
+
+def _http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    titles = {400: "Bad request", 401: "Authentication required", 403: "Forbidden",
+              404: "Not found", 405: "Method not allowed", 413: "Request body too large",
+              429: "Too many requests"}
+    detail = exc.detail if exc.status_code != 500 else None
+    return problem(exc.status_code, titles.get(exc.status_code, "Error"), detail)
+
+
+def _domain(_: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+    return problem(422, "Invalid request",
+                   errors=[{"pointer": f"/{exc.field}", "detail": exc.message}])
+
+
+def _not_found(_: Request[Any, Any, Any], exc: NotFound) -> Response[Any]:
+    return problem(404, "Not found", str(exc))
+
+
+def _conflict(_: Request[Any, Any, Any], exc: VersionConflict) -> Response[Any]:
+    return problem(412, "Precondition failed",
+                   "the record changed since you read it: read it again, then retry",
+                   current_version=exc.current)
+
+
+def _precondition_required(_: Request[Any, Any, Any], __: PreconditionRequired) -> Response[Any]:
+    return problem(428, "Precondition required",
+                   "send If-Match with the ETag of the version you read")
+
+
+def _invalid_query(_: Request[Any, Any, Any], exc: InvalidQuery) -> Response[Any]:
+    return problem(400, "Invalid query",
+                   errors=[{"pointer": f"#/query/{exc.parameter}", "detail": exc.detail}])
+
+
+def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    # The type only: an exception's text may carry data from the request.
+    log.error("unhandled_error", error_type=type(exc).__name__,
+              request_id=request.scope.get("state", {}).get("request_id"))
+    return problem(500, "Internal server error")
+
+
+EXCEPTION_HANDLERS: dict[Any, Any] = {
+    ValidationException: _validation,
+    NotAuthorizedException: _http,
+    PermissionDeniedException: _http,
+    HTTPException: _http,
+    DomainError: _domain,
+    NotFound: _not_found,
+    VersionConflict: _conflict,
+    PreconditionRequired: _precondition_required,
+    InvalidQuery: _invalid_query,
+    Exception: _unexpected,
+}

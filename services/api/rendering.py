@@ -1,0 +1,108 @@
+"""Turning read-model rows into responses, as the caller's role may see them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+from uuid import UUID
+
+import msgspec
+from litestar import Request, Response
+
+from projections import queries
+from services.api import schemas
+from services.api.access import etag, redact
+from services.api.runtime import Runtime
+from services.records import NotFound
+
+S = TypeVar("S", bound=msgspec.Struct)
+CONTACT_FREE_TEXT = frozenset({"summary", "customer_intent", "recommendation_reason"})
+
+
+def as_struct(row: dict[str, Any], struct: type[S]) -> S:
+    return msgspec.convert(row, struct, strict=False)
+
+
+def _with_etag(body: msgspec.Struct, version: int, status: int,
+               location: str | None = None) -> Response[Any]:
+    headers = {"ETag": etag(version)}
+    if location:
+        headers["Location"] = location
+    return Response(body, status_code=status, headers=headers)
+
+
+def customer_response(runtime: Runtime, request: Request[Any, Any, Any], customer_id: UUID,
+                      status: int = 200, location: str | None = None) -> Response[Any]:
+    row = queries.get_customer(runtime.db, request.user.agency_id, customer_id)
+    if row is None:
+        raise NotFound("customer")
+    body = as_struct(redact(row, request.user.role), schemas.Customer)
+    return _with_etag(body, row["version"], status, location)
+
+
+def customer_page(page: queries.Page, role: str) -> schemas.CustomerPage:
+    return schemas.CustomerPage(
+        items=[as_struct(redact(row, role), schemas.Customer) for row in page.items],
+        next_cursor=page.next_cursor,
+    )
+
+
+def policy_response(runtime: Runtime, request: Request[Any, Any, Any], policy_id: UUID,
+                    status: int = 200, location: str | None = None) -> Response[Any]:
+    row = queries.get_policy(runtime.db, request.user.agency_id, policy_id)
+    if row is None:
+        raise NotFound("policy")
+    return _with_etag(as_struct(row, schemas.Policy), row["version"], status, location)
+
+
+def policy_page(page: queries.Page) -> schemas.PolicyPage:
+    return schemas.PolicyPage(
+        items=[as_struct(row, schemas.Policy) for row in page.items],
+        next_cursor=page.next_cursor,
+    )
+
+
+def contact_response(runtime: Runtime, request: Request[Any, Any, Any], contact_id: UUID,
+                     status: int = 200, location: str | None = None) -> Response[Any]:
+    row = queries.get_contact(runtime.db, request.user.agency_id, contact_id)
+    if row is None:
+        raise NotFound("contact record")
+    body = as_struct(redact(row, request.user.role, CONTACT_FREE_TEXT), schemas.Contact)
+    return _with_etag(body, row["version"], status, location)
+
+
+def contact_page(page: queries.Page, role: str) -> schemas.ContactPage:
+    return schemas.ContactPage(
+        items=[as_struct(redact(row, role, CONTACT_FREE_TEXT), schemas.Contact)
+               for row in page.items],
+        next_cursor=page.next_cursor,
+    )
+
+
+def household_response(runtime: Runtime, request: Request[Any, Any, Any], household_id: UUID,
+                       status: int = 200, location: str | None = None) -> Response[Any]:
+    row = queries.get_household(runtime.db, request.user.agency_id, household_id)
+    if row is None:
+        raise NotFound("household")
+    role = request.user.role
+    shown = redact(row, role, frozenset({"name"}))
+    shown["members"] = [redact(member, role) for member in row["members"]]
+    return _with_etag(as_struct(shown, schemas.Household), row["version"], status, location)
+
+
+Render = Callable[..., Response[Any]]
+
+
+def written(runtime: Runtime, position: int | None, record_id: UUID, render: Render,
+            request: Request[Any, Any, Any], status: int,
+            location: str | None = None) -> Response[Any]:
+    """The response to a write, once the read models show it (read-your-writes).
+
+    If they lag beyond the timeout, 202 with the id and log position instead of a
+    stale body: the write is recorded either way.
+    """
+    if runtime.caught_up_to(position):
+        return render(runtime, request, record_id, status=status, location=location)
+    headers = {"Location": location} if location else None
+    return Response(schemas.Accepted(id=record_id, position=position), status_code=202,
+                    headers=headers)

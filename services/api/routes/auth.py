@@ -1,0 +1,32 @@
+"""/api/v1/auth: log in for a short-lived bearer token, log out to revoke it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, post
+from litestar.exceptions import NotAuthorizedException
+
+from services import sessions
+from services.api import schemas
+from services.api.runtime import Runtime
+from services.users import InvalidCredentials, authenticate
+
+
+@post("/api/v1/auth/login", sync_to_thread=True, status_code=200, security=[{}],
+      exclude_from_auth=True, tags=["auth"])
+def login(runtime: Runtime, data: schemas.Login) -> schemas.Token:
+    """Exchanges agency code, username and password for a bearer token."""
+    try:
+        user = authenticate(runtime.ledger, data.agency, data.username, data.password)
+    except InvalidCredentials as error:
+        raise NotAuthorizedException(str(error)) from None
+    token, expires_in = sessions.open_session(runtime.db, user)
+    return schemas.Token(access_token=token, expires_in=expires_in)
+
+
+@post("/api/v1/auth/logout", sync_to_thread=True, status_code=204, tags=["auth"])
+def logout(request: Request[Any, Any, Any], runtime: Runtime) -> Response[None]:
+    """Revokes the token this request carries, at once, on every API process."""
+    sessions.revoke(runtime.db, request.user.session_id)
+    return Response(None, status_code=204)

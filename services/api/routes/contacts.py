@@ -1,0 +1,56 @@
+"""/api/v1/contacts: contact history (対応履歴), including 意向把握 and 比較推奨."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from litestar import Controller, Request, Response, get, post
+
+from projections import queries
+from services import contacts
+from services.api import schemas
+from services.api.access import may_write, meta_of
+from services.api.idempotency import idempotent
+from services.api.rendering import contact_page, contact_response, written
+from services.api.routes.params import Agent, Cursor, IdempotencyKey, Limit
+from services.api.runtime import Runtime
+
+
+class ContactController(Controller):
+    path = "/api/v1/contacts"
+    tags = ["contacts"]
+
+    @get("/", sync_to_thread=True)
+    def list_contacts(
+        self, request: Request[Any, Any, Any], runtime: Runtime,
+        customer_id: UUID | None = None, agent: Agent = None,
+        kind: schemas.ContactKind | None = None, limit: Limit = 50, cursor: Cursor = None,
+    ) -> schemas.ContactPage:
+        """Contact records per customer or per agent, newest first."""
+        return contact_page(queries.list_contacts(
+            runtime.db, request.user.agency_id, customer_id=customer_id, agent=agent,
+            kind=kind, limit=limit, cursor=cursor), request.user.role)
+
+    @post("/", guards=[may_write], sync_to_thread=True, status_code=201)
+    def record(
+        self, request: Request[Any, Any, Any], runtime: Runtime, data: schemas.ContactCreate,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[schemas.Contact]:
+        """Records a contact. 意向把握 needs customer_intent; 比較推奨 needs at least two
+        products_proposed, the recommended one among them, and the reason."""
+        meta = meta_of(request)
+
+        def run() -> Response[Any]:
+            contact_id, position = contacts.record_contact(
+                runtime.ledger, meta, schemas.given(data, without=()))
+            return written(runtime, position, contact_id, contact_response, request, 201,
+                           location=f"{self.path}/{contact_id}")
+
+        return idempotent(runtime, request, idempotency_key, data, run)
+
+    @get("/{contact_id:uuid}", sync_to_thread=True)
+    def read(self, request: Request[Any, Any, Any], runtime: Runtime,
+             contact_id: UUID) -> Response[schemas.Contact]:
+        """One contact record."""
+        return contact_response(runtime, request, contact_id)

@@ -1,0 +1,53 @@
+"""/api/v1/households: households, their members and their policies."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from litestar import Controller, Request, Response, get, patch, post
+
+from services import households
+from services.api import schemas
+from services.api.access import expected_version, may_write, meta_of
+from services.api.idempotency import idempotent
+from services.api.rendering import household_response, written
+from services.api.routes.params import IdempotencyKey, IfMatch
+from services.api.runtime import Runtime
+
+
+class HouseholdController(Controller):
+    path = "/api/v1/households"
+    tags = ["households"]
+
+    @post("/", guards=[may_write], sync_to_thread=True, status_code=201)
+    def form(
+        self, request: Request[Any, Any, Any], runtime: Runtime, data: schemas.HouseholdCreate,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[schemas.Household]:
+        """Forms a household; customers join it by PATCHing their household_id."""
+        meta = meta_of(request)
+
+        def run() -> Response[Any]:
+            household_id, position = households.form_household(runtime.ledger, meta, data.name)
+            return written(runtime, position, household_id, household_response, request, 201,
+                           location=f"{self.path}/{household_id}")
+
+        return idempotent(runtime, request, idempotency_key, data, run)
+
+    @get("/{household_id:uuid}", sync_to_thread=True)
+    def read(self, request: Request[Any, Any, Any], runtime: Runtime,
+             household_id: UUID) -> Response[schemas.Household]:
+        """The household with its members and their policies."""
+        return household_response(runtime, request, household_id)
+
+    @patch("/{household_id:uuid}", guards=[may_write], sync_to_thread=True)
+    def rename(
+        self, request: Request[Any, Any, Any], runtime: Runtime, household_id: UUID,
+        data: schemas.HouseholdPatch, if_match: IfMatch = None,
+    ) -> Response[schemas.Household]:
+        """Renames the household; requires If-Match."""
+        position = households.rename_household(
+            runtime.ledger, meta_of(request), household_id, expected_version(if_match),
+            data.name)
+        return written(runtime, position, household_id, household_response, request, 200)

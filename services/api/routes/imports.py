@@ -1,0 +1,51 @@
+"""/api/v1/imports: the same CSV import as `daicho import`, over HTTP (multipart)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+from litestar import Request, post
+from litestar.datastructures import UploadFile
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+
+from services.api import schemas
+from services.api.access import may_import, meta_of
+from services.api.problems import InvalidQuery
+from services.api.rendering import as_struct
+from services.api.runtime import Runtime
+from services.imports.errors import UnusableInput
+from services.imports.job import run_import
+
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+
+
+@dataclass
+class ImportForm:
+    file: UploadFile
+    encoding: Literal["auto", "utf-8", "cp932"] = "auto"
+    dry_run: bool = False
+    insurer: str | None = None
+
+
+@post("/api/v1/imports", guards=[may_import], sync_to_thread=True, status_code=200,
+      request_max_body_size=MAX_UPLOAD_BYTES, tags=["imports"])
+def import_file(
+    request: Request[Any, Any, Any], runtime: Runtime,
+    data: Annotated[ImportForm, Body(media_type=RequestEncodingType.MULTI_PART)],
+) -> schemas.ImportResult:
+    """Imports an agency spreadsheet (CSV, UTF-8 or CP932, at most 10 MiB: larger
+    uploads get 413 and start no job). Good rows are imported, bad rows listed."""
+    if data.insurer is not None and len(data.insurer) > 100:
+        raise InvalidQuery("insurer", "must be at most 100 characters")
+    content = data.file.file.read(MAX_UPLOAD_BYTES + 1)
+    agency = runtime.ledger.repository.get(request.user.agency_id)
+    try:
+        summary = run_import(runtime.ledger, agency, meta_of(request), content,
+                             encoding=data.encoding, dry_run=data.dry_run,
+                             default_insurer=data.insurer)
+    except UnusableInput as error:
+        raise InvalidQuery("file", str(error)) from None
+    runtime.caught_up_to(runtime.ledger.recorder.max_notification_id())
+    return as_struct(summary.as_dict(), schemas.ImportResult)

@@ -1,0 +1,39 @@
+"""What the API's handlers work with: the ledger, the read models and their runner."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from infra.ledger import Ledger
+from infra.settings import Settings
+from projections.database import ProjectionDatabase, open_database
+from projections.runner import Projections
+from services import sessions
+
+READ_YOUR_WRITES_TIMEOUT = 10.0
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    ledger: Ledger
+    db: ProjectionDatabase
+    projections: Projections
+
+    @classmethod
+    def open(cls, settings: Settings) -> Runtime:
+        ledger = Ledger(settings)
+        db = open_database(settings)
+        sessions.create_tables(db)
+        return cls(settings, ledger, db, Projections(ledger))
+
+    def caught_up_to(self, position: int | None) -> bool:
+        """Read-your-writes: waits until every read model has applied `position`."""
+        if position is None:
+            return True
+        return self.projections.wait_for(position, timeout=READ_YOUR_WRITES_TIMEOUT)
+
+    def close(self) -> None:
+        self.projections.close()
+        self.db.close()
+        self.ledger.close()

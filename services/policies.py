@@ -1,0 +1,47 @@
+"""Policy use cases: register, change fields, change status."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from domain.customer import Customer
+from domain.policy import Policy
+from infra.ledger import Ledger
+from services.records import load, require_version, save
+from services.requests import RequestMeta
+
+
+def _check_people(ledger: Ledger, meta: RequestMeta, fields: dict[str, Any]) -> None:
+    """Policyholder and insured persons must be customers of the same agency."""
+    people = [fields["policyholder_id"]] if fields.get("policyholder_id") else []
+    people += list(fields.get("insured_ids") or [])
+    for customer_id in people:
+        load(ledger, meta, Customer, customer_id, "customer")
+
+
+def register_policy(ledger: Ledger, meta: RequestMeta, fields: dict[str, Any]) -> tuple[UUID, int | None]:
+    _check_people(ledger, meta, fields)
+    policy = Policy.register(meta.context(), **fields)
+    return policy.id, save(ledger, policy)
+
+
+def change_policy(
+    ledger: Ledger, meta: RequestMeta, policy_id: UUID, expected_version: int,
+    fields: dict[str, Any], reason: str | None = None,
+) -> int | None:
+    policy = load(ledger, meta, Policy, policy_id, "policy")
+    require_version(policy, expected_version)
+    _check_people(ledger, meta, fields)
+    policy.change(meta.context(reason), **fields)
+    return save(ledger, policy)
+
+
+def change_policy_status(
+    ledger: Ledger, meta: RequestMeta, policy_id: UUID, expected_version: int, status: str,
+    reason: str | None = None,
+) -> int | None:
+    policy = load(ledger, meta, Policy, policy_id, "policy")
+    require_version(policy, expected_version)
+    policy.change_status(meta.context(reason), status)
+    return save(ledger, policy)

@@ -1,0 +1,63 @@
+"""Loading and saving one agency's records, the way every command use case does.
+
+A record of another agency is reported exactly like a record that does not exist, so
+that ids cannot be probed across tenants. Saving returns the log position of the last
+event, which callers hand to the projections to read their own writes.
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError
+
+from infra.ledger import Ledger
+from services.requests import RequestMeta
+
+A = TypeVar("A", bound=Aggregate)
+
+
+class NotFound(LookupError):
+    def __init__(self, kind: str) -> None:
+        super().__init__(f"no such {kind}")
+        self.kind = kind
+
+
+class VersionConflict(Exception):
+    """The record changed since the client read it (If-Match names an older version)."""
+
+    def __init__(self, current: int) -> None:
+        super().__init__(f"the record is at version {current}")
+        self.current = current
+
+
+def load(ledger: Ledger, meta: RequestMeta, kind: type[A], record_id: UUID, label: str) -> A:
+    try:
+        record = ledger.repository.get(record_id)
+    except AggregateNotFoundError:
+        raise NotFound(label) from None
+    if not isinstance(record, kind) or getattr(record, "agency_id", None) != meta.agency_id:
+        raise NotFound(label)
+    return record
+
+
+def require_version(record: Aggregate, expected: int) -> None:
+    if record.version != expected:
+        raise VersionConflict(record.version)
+
+
+def save(ledger: Ledger, *records: Aggregate) -> int | None:
+    """Appends the records' pending events; None when there was nothing to record.
+
+    A concurrent writer that appended the same version first makes this fail as a
+    version conflict, never as a lost update.
+    """
+    try:
+        recordings = ledger.save(*records)
+    except IntegrityError:
+        latest = ledger.repository.get(records[0].id)
+        raise VersionConflict(latest.version) from None
+    return recordings[-1].notification.id if recordings else None

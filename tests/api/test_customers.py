@@ -1,0 +1,157 @@
+"""Agency staff manage customers through the API."""
+
+from __future__ import annotations
+
+from tests.api.conftest import Api
+
+TARO = {
+    "name": "山田 太郎", "kana": "ヤマダ タロウ", "birth_date": "1980-04-01",
+    "postal_code": "160-0023", "address": "東京都新宿区西新宿2丁目8-1",
+    "phones": ["03-5321-1111", "090-1234-5678"], "email": "taro@example.jp",
+}
+PERSONAL = {"name", "kana", "birth_date", "postal_code", "address", "phones", "email"}
+
+
+def create(api: Api, body: dict | None = None, **headers: str) -> dict:
+    response = api.post("/api/v1/customers", json=body or TARO, headers=headers)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def test_register_then_read_your_write(api: Api) -> None:
+    created = create(api)
+    assert {"id", "name", "kana", "birth_date", "postal_code", "address", "phones", "email",
+            "status", "version"} <= set(created)
+    assert created["postal_code"] == "1600023" and created["status"] == "active"
+    response = api.get(f"/api/v1/customers/{created['id']}")
+    assert response.status_code == 200
+    assert response.headers["etag"] == '"1"'
+    assert response.json()["name"] == "山田 太郎"
+
+
+def test_another_agency_gets_404_as_for_a_missing_record(api: Api) -> None:
+    created = create(api)
+    theirs = api.get(f"/api/v1/customers/{created['id']}", role="other-agency")
+    missing = api.get("/api/v1/customers/00000000-0000-4000-8000-000000000000")
+    assert theirs.status_code == missing.status_code == 404
+    assert theirs.json() == missing.json()
+    patch = api.patch(f"/api/v1/customers/{created['id']}", role="other-agency",
+                      json={"address": "x"}, headers={"If-Match": '"1"'})
+    assert patch.status_code == 404
+    search = api.get("/api/v1/customers", role="other-agency", params={"q": "ヤマダ"})
+    assert search.json()["items"] == []
+
+
+def test_auditor_sees_no_personal_data(api: Api) -> None:
+    created = create(api)
+    body = api.get(f"/api/v1/customers/{created['id']}", role="auditor").json()
+    assert PERSONAL.isdisjoint(body) and body["id"] == created["id"]
+    listing = api.get("/api/v1/customers", role="auditor").json()
+    assert listing["items"] and all(PERSONAL.isdisjoint(item) for item in listing["items"])
+    assert api.get("/api/v1/customers", role="auditor", params={"q": "ヤマダ"}).status_code == 403
+
+
+def test_read_only_roles_cannot_write(api: Api) -> None:
+    for role in ("auditor", "investigator"):
+        assert api.post("/api/v1/customers", role=role, json=TARO).status_code == 403
+
+
+def test_patch_needs_if_match_and_refuses_stale_versions(api: Api) -> None:
+    created = create(api)
+    path = f"/api/v1/customers/{created['id']}"
+    assert api.patch(path, json={"address": "大阪府大阪市北区梅田1-1"}).status_code == 428
+    ok = api.patch(path, json={"address": "大阪府大阪市北区梅田1-1"}, headers={"If-Match": '"1"'})
+    assert ok.status_code == 200 and ok.headers["etag"] == '"2"'
+    stale = api.patch(path, json={"email": None}, headers={"If-Match": '"1"'})
+    assert stale.status_code == 412
+    assert stale.headers["content-type"].startswith("application/problem+json")
+    assert stale.json()["current_version"] == 2
+
+
+def test_archive_and_unarchive(api: Api) -> None:
+    created = create(api)
+    path = f"/api/v1/customers/{created['id']}"
+    assert api.post(f"{path}/archive").status_code == 428
+    archived = api.post(f"{path}/archive", headers={"If-Match": '"1"'}, json={"reason": "解約"})
+    assert archived.status_code == 200 and archived.json()["status"] == "archived"
+    refused = api.patch(path, json={"address": "x"}, headers={"If-Match": '"2"'})
+    assert refused.status_code == 422 and refused.json()["errors"][0]["pointer"] == "/status"
+    back = api.post(f"{path}/unarchive", headers={"If-Match": '"2"'})
+    assert back.status_code == 200 and back.json()["status"] == "active"
+
+
+def test_idempotent_retry_returns_the_first_result(api: Api) -> None:
+    first = create(api, TARO, **{"Idempotency-Key": "k-1"})
+    again = api.post("/api/v1/customers", json=TARO, headers={"Idempotency-Key": "k-1"})
+    assert again.status_code == 201 and again.json()["id"] == first["id"]
+    listing = api.get("/api/v1/customers", params={"q": "ヤマダ"}).json()["items"]
+    assert len(listing) == 1
+    other = api.post("/api/v1/customers", json={**TARO, "name": "山田 次郎"},
+                     headers={"Idempotency-Key": "k-1"})
+    assert other.status_code == 422
+
+
+def test_validation_errors_name_every_bad_field(api: Api) -> None:
+    response = api.post("/api/v1/customers", json={
+        "name": 5, "kana": "ヤマダ", "phones": ["03", 7], "shoe_size": 27})
+    assert response.status_code == 422
+    assert response.headers["content-type"].startswith("application/problem+json")
+    pointers = {error["pointer"] for error in response.json()["errors"]}
+    assert pointers == {"/name", "/phones/1", "/shoe_size"}
+
+
+def test_domain_rules_name_the_field(api: Api) -> None:
+    response = api.post("/api/v1/customers", json={**TARO, "postal_code": "16000"})
+    assert response.status_code == 422
+    assert response.json()["errors"] == [
+        {"pointer": "/postal_code", "detail": response.json()["errors"][0]["detail"]}]
+
+
+def test_oversized_body_is_413(api: Api) -> None:
+    response = api.post("/api/v1/customers", json={**TARO, "address": "あ" * 100_000})
+    assert response.status_code == 413
+
+
+def test_search_matches_kana_in_every_form_and_phone_and_postal_code(api: Api) -> None:
+    created = create(api)
+    for q in ("やまだ", "ヤマダ", "ﾔﾏﾀﾞ", "山田", "1234-5678", "5678", "1600023"):
+        items = api.get("/api/v1/customers", params={"q": q}).json()["items"]
+        assert [item["id"] for item in items] == [created["id"]], q
+
+
+def test_cursor_pagination_visits_each_customer_once(api: Api) -> None:
+    ids = {create(api, {**TARO, "name": f"山田 {i}", "kana": f"ヤマダ {i:02d}"})["id"]
+           for i in range(7)}
+    seen: list[str] = []
+    cursor = None
+    while True:
+        params = {"limit": 3, **({"cursor": cursor} if cursor else {})}
+        page = api.get("/api/v1/customers", params=params).json()
+        seen += [item["id"] for item in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert sorted(seen) == sorted(ids) and len(seen) == 7
+    assert api.get("/api/v1/customers", params={"cursor": "garbage"}).status_code == 400
+
+
+def test_requests_without_a_valid_token_are_401(api: Api) -> None:
+    assert api.client.get("/api/v1/customers").status_code == 401
+    bad = api.client.get("/api/v1/customers", headers={"Authorization": "Bearer dct_nope"})
+    assert bad.status_code == 401 and bad.headers["www-authenticate"].startswith("Bearer")
+
+
+def test_logout_revokes_the_token(api: Api) -> None:
+    assert api.post("/api/v1/auth/logout").status_code == 204
+    assert api.get("/api/v1/customers").status_code == 401
+
+
+def test_login_failures_are_indistinguishable(api: Api) -> None:
+    wrong = [
+        {"agency": "sakura", "username": "agent-user", "password": "wrong password!!"},
+        {"agency": "sakura", "username": "nobody", "password": "wrong password!!"},
+        {"agency": "nowhere", "username": "agent-user", "password": "wrong password!!"},
+    ]
+    bodies = [api.client.post("/api/v1/auth/login", json=body) for body in wrong]
+    assert {r.status_code for r in bodies} == {401}
+    assert len({r.text for r in bodies}) == 1
