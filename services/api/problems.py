@@ -19,6 +19,7 @@ from litestar.exceptions import (
 from litestar.types import Empty
 
 from domain.errors import DomainError
+from projections.cursor import InvalidCursor
 from services.api.validation import field_errors
 from services.records import NotFound, VersionConflict
 
@@ -109,6 +110,11 @@ def _invalid_query(_: Request[Any, Any, Any], exc: InvalidQuery) -> Response[Any
                    errors=[{"pointer": f"#/query/{exc.parameter}", "detail": exc.detail}])
 
 
+def _invalid_cursor(_: Request[Any, Any, Any], __: InvalidCursor) -> Response[Any]:
+    return problem(400, "Invalid query", errors=[
+        {"pointer": "#/query/cursor", "detail": "not a cursor of this query: start again"}])
+
+
 def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     # The type only: an exception's text may carry data from the request.
     log.error("unhandled_error", error_type=type(exc).__name__,
@@ -126,5 +132,6 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     VersionConflict: _conflict,
     PreconditionRequired: _precondition_required,
     InvalidQuery: _invalid_query,
+    InvalidCursor: _invalid_cursor,
     Exception: _unexpected,
 }

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from infra.ledger import Ledger
 from infra.settings import Settings
-from projections.database import ProjectionDatabase, open_database
+from projections.database import ProjectionDatabase
 from projections.runner import Projections
 from services import sessions
 
@@ -23,9 +23,9 @@ class Runtime:
     @classmethod
     def open(cls, settings: Settings) -> Runtime:
         ledger = Ledger(settings)
-        db = open_database(settings)
-        sessions.create_tables(db)
-        return cls(settings, ledger, db, Projections(ledger))
+        projections = Projections(ledger)
+        sessions.create_tables(projections.database)
+        return cls(settings, ledger, projections.database, projections)
 
     def caught_up_to(self, position: int | None) -> bool:
         """Read-your-writes: waits until every read model has applied `position`."""
@@ -35,5 +35,4 @@ class Runtime:
 
     def close(self) -> None:
         self.projections.close()
-        self.db.close()
         self.ledger.close()

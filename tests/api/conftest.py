@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from argon2 import PasswordHasher
 from litestar.testing import TestClient
 
 from domain.roles import ROLES
@@ -16,15 +17,30 @@ from infra.settings import Settings
 from services.agencies import register_agency
 from services.api.app import create_app
 from services.requests import cli_meta
+from services import users
 from services.users import add_user
 
 PASSWORD = "correct horse battery staple"
 
 
+class Tokens(dict[str, str]):
+    """Logs a role in the first time a test uses it: a login costs an argon2 verify."""
+
+    def __init__(self, client: TestClient[Any]) -> None:
+        super().__init__()
+        self.client = client
+
+    def __missing__(self, role: str) -> str:
+        agency, username = ("momiji", "agent-user") if role == "other-agency" else (
+            "sakura", f"{role}-user")
+        self[role] = token = login(self.client, agency, username)
+        return token
+
+
 @dataclass
 class Api:
     client: TestClient[Any]
-    tokens: dict[str, str]
+    tokens: Tokens
 
     def headers(self, role: str = "agent", **extra: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[role]}", **extra}
@@ -44,12 +60,21 @@ class Api:
 
 def _seed(settings: Settings) -> None:
     ledger = Ledger(settings)
-    for code in ("sakura", "momiji"):
-        agency = register_agency(ledger, cli_meta(), code=code, name=f"{code} 保険サービス")
-        for role in ROLES:
-            add_user(ledger, cli_meta(), agency, username=f"{role}-user", role=role,
-                     password=PASSWORD)
+    sakura = register_agency(ledger, cli_meta(), code="sakura", name="さくら保険サービス")
+    for role in ROLES:
+        add_user(ledger, cli_meta(), sakura, username=f"{role}-user", role=role,
+                 password=PASSWORD)
+    momiji = register_agency(ledger, cli_meta(), code="momiji", name="もみじ保険サービス")
+    add_user(ledger, cli_meta(), momiji, username="agent-user", role="agent", password=PASSWORD)
     ledger.close()
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2id at its production cost takes ~0.4 s a hash on this machine; the tests
+    use the same algorithm at the lowest cost, so that they test logic, not the CPU."""
+    monkeypatch.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024,
+                                                         parallelism=1))
 
 
 def login(client: TestClient[Any], agency: str, username: str) -> str:
@@ -64,6 +89,4 @@ def api(settings: Settings) -> Iterator[Api]:
     _seed(settings)
     app = create_app(settings, run_projections=False)
     with TestClient(app) as client:
-        tokens = {role: login(client, "sakura", f"{role}-user") for role in ROLES}
-        tokens["other-agency"] = login(client, "momiji", "agent-user")
-        yield Api(client, tokens)
+        yield Api(client, Tokens(client))
