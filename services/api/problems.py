@@ -6,7 +6,10 @@ problem bodies end up in browser consoles and proxy logs.
 
 from __future__ import annotations
 
-from typing import Any
+from types import UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
+
+import msgspec
 
 import structlog
 from litestar import Request, Response
@@ -66,12 +69,12 @@ def _validation(request: Request[Any, Any, Any], exc: ValidationException) -> Re
     return problem(422 if struct else 400, "Invalid request", errors=errors)
 
 
-def _body_struct(request: Request[Any, Any, Any]) -> Any:
-    import msgspec
-
-    parameters = request.route_handler.parsed_fn_signature.parameters
-    data = parameters.get("data")
+def _body_struct(request: Request[Any, Any, Any]) -> type[msgspec.Struct] | None:
+    """The Struct the handler's `data` expects (unwrapping JSONBody[...] and Optional)."""
+    data = request.route_handler.parsed_fn_signature.parameters.get("data")
     annotation = getattr(data, "annotation", None)
+    while get_origin(annotation) in (Annotated, Union, UnionType):
+        annotation = next((a for a in get_args(annotation) if a is not type(None)), None)
     if isinstance(annotation, type) and issubclass(annotation, msgspec.Struct):
         return annotation
     return None

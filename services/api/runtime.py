@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import structlog
+
 from infra.ledger import Ledger
 from infra.settings import Settings
 from projections.database import ProjectionDatabase
-from projections.runner import Projections
+from projections.runner import CatchUpError, Projections
 from services import sessions
 
 READ_YOUR_WRITES_TIMEOUT = 10.0
+log = structlog.get_logger("daicho.api")
 
 
 @dataclass
@@ -31,7 +34,14 @@ class Runtime:
         """Read-your-writes: waits until every read model has applied `position`."""
         if position is None:
             return True
-        return self.projections.wait_for(position, timeout=READ_YOUR_WRITES_TIMEOUT)
+        try:
+            return self.projections.wait_for(position, timeout=READ_YOUR_WRITES_TIMEOUT)
+        except CatchUpError as error:
+            # The write is recorded; a read model that cannot apply it is the
+            # operator's problem (logged, shown by /ready and `projections status`),
+            # not a reason to tell the client its write failed.
+            log.error("projections.catch_up_failed", error=str(error))
+            return False
 
     def close(self) -> None:
         self.projections.close()

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Response, post
+from litestar.di import NamedDependency
+from litestar.params import JSONBody
 from litestar.exceptions import NotAuthorizedException
 
 from services import sessions
@@ -13,9 +15,15 @@ from services.api.runtime import Runtime
 from services.users import InvalidCredentials, authenticate
 
 
-@post("/api/v1/auth/login", sync_to_thread=True, status_code=200, security=[{}],
-      exclude_from_auth=True, tags=["auth"])
-def login(runtime: Runtime, data: schemas.Login) -> schemas.Token:
+@post(
+    "/api/v1/auth/login",
+    sync_to_thread=True,
+    status_code=200,
+    security=[{}],
+    exclude_from_auth=True,
+    tags=["auth"],
+)
+def login(runtime: NamedDependency[Runtime], data: JSONBody[schemas.Login]) -> schemas.Token:
     """Exchanges agency code, username and password for a bearer token."""
     try:
         user = authenticate(runtime.ledger, data.agency, data.username, data.password)
@@ -26,7 +34,7 @@ def login(runtime: Runtime, data: schemas.Login) -> schemas.Token:
 
 
 @post("/api/v1/auth/logout", sync_to_thread=True, status_code=204, tags=["auth"])
-def logout(request: Request[Any, Any, Any], runtime: Runtime) -> Response[None]:
+def logout(request: Request[Any, Any, Any], runtime: NamedDependency[Runtime]) -> Response[None]:
     """Revokes the token this request carries, at once, on every API process."""
     sessions.revoke(runtime.db, request.user.session_id)
     return Response(None, status_code=204)

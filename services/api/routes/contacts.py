@@ -6,6 +6,8 @@ from typing import Any
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody
 
 from projections import queries
 from services import contacts
@@ -23,18 +25,35 @@ class ContactController(Controller):
 
     @get("/", sync_to_thread=True)
     def list_contacts(
-        self, request: Request[Any, Any, Any], runtime: Runtime,
-        customer_id: UUID | None = None, agent: Agent = None,
-        kind: schemas.ContactKind | None = None, limit: Limit = 50, cursor: Cursor = None,
+        self,
+        request: Request[Any, Any, Any],
+        runtime: NamedDependency[Runtime],
+        customer_id: FromQuery[UUID | None] = None,
+        agent: Agent = None,
+        kind: FromQuery[schemas.ContactKind | None] = None,
+        limit: Limit = 50,
+        cursor: Cursor = None,
     ) -> schemas.ContactPage:
         """Contact records per customer or per agent, newest first."""
-        return contact_page(queries.list_contacts(
-            runtime.db, request.user.agency_id, customer_id=customer_id, agent=agent,
-            kind=kind, limit=limit, cursor=cursor), request.user.role)
+        return contact_page(
+            queries.list_contacts(
+                runtime.db,
+                request.user.agency_id,
+                customer_id=customer_id,
+                agent=agent,
+                kind=kind,
+                limit=limit,
+                cursor=cursor,
+            ),
+            request.user.role,
+        )
 
     @post("/", guards=[may_write], sync_to_thread=True, status_code=201)
     def record(
-        self, request: Request[Any, Any, Any], runtime: Runtime, data: schemas.ContactCreate,
+        self,
+        request: Request[Any, Any, Any],
+        runtime: NamedDependency[Runtime],
+        data: JSONBody[schemas.ContactCreate],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[schemas.Contact]:
         """Records a contact. 意向把握 needs customer_intent; 比較推奨 needs at least two
@@ -43,14 +62,26 @@ class ContactController(Controller):
 
         def run() -> Response[Any]:
             contact_id, position = contacts.record_contact(
-                runtime.ledger, meta, schemas.given(data, without=()))
-            return written(runtime, position, contact_id, contact_response, request, 201,
-                           location=f"{self.path}/{contact_id}")
+                runtime.ledger, meta, schemas.given(data, without=())
+            )
+            return written(
+                runtime,
+                position,
+                contact_id,
+                contact_response,
+                request,
+                201,
+                location=f"{self.path}/{contact_id}",
+            )
 
         return idempotent(runtime, request, idempotency_key, data, run)
 
     @get("/{contact_id:uuid}", sync_to_thread=True)
-    def read(self, request: Request[Any, Any, Any], runtime: Runtime,
-             contact_id: UUID) -> Response[schemas.Contact]:
+    def read(
+        self,
+        request: Request[Any, Any, Any],
+        runtime: NamedDependency[Runtime],
+        contact_id: FromPath[UUID],
+    ) -> Response[schemas.Contact]:
         """One contact record."""
         return contact_response(runtime, request, contact_id)

@@ -7,8 +7,9 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get, patch, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.exceptions import PermissionDeniedException
-from litestar.params import Parameter
 
 from domain.roles import sees_personal_data
 from projections import queries
@@ -21,22 +22,29 @@ from services.api.routes.params import Agent, Cursor, IdempotencyKey, IfMatch, L
 from services.api.runtime import Runtime
 
 
-
 class CustomerController(Controller):
     path = "/api/v1/customers"
     tags = ["customers"]
 
     @get("/", sync_to_thread=True)
     def search(
-        self, request: Request[Any, Any, Any], runtime: Runtime,
-        q: Annotated[str | None, Parameter(max_length=100, description=(
-            "name or kana in any form (prefix), phone digits (whole or ending), postal code"
-        ))] = None,
-        status: Literal["active", "archived"] | None = None,
+        self,
+        request: Request[Any, Any, Any],
+        runtime: NamedDependency[Runtime],
+        q: Annotated[
+            str | None,
+            QueryParameter(
+                max_length=100,
+                description=(
+                    "name or kana in any form (prefix), phone digits (whole or ending), postal code"
+                ),
+            ),
+        ] = None,
+        status: FromQuery[Literal["active", "archived"] | None] = None,
         agent: Agent = None,
-        birth_date: date | None = None,
-        household_id: UUID | None = None,
-        sort: Literal["kana", "name", "created", "updated"] = "kana",
+        birth_date: FromQuery[date | None] = None,
+        household_id: FromQuery[UUID | None] = None,
+        sort: FromQuery[Literal["kana", "name", "created", "updated"]] = "kana",
         limit: Limit = 50,
         cursor: Cursor = None,
     ) -> schemas.CustomerPage:
@@ -48,15 +56,25 @@ class CustomerController(Controller):
                 raise PermissionDeniedException("this role may not search by personal data")
             sort = "created"
         page = queries.search_customers(
-            runtime.db, request.user.agency_id, q=q, status=status, agent=agent,
-            birth_date=birth_date, household_id=household_id, sort=sort, limit=limit,
+            runtime.db,
+            request.user.agency_id,
+            q=q,
+            status=status,
+            agent=agent,
+            birth_date=birth_date,
+            household_id=household_id,
+            sort=sort,
+            limit=limit,
             cursor=cursor,
         )
         return customer_page(page, role)
 
     @post("/", guards=[may_write], sync_to_thread=True, status_code=201)
     def register(
-        self, request: Request[Any, Any, Any], runtime: Runtime, data: schemas.CustomerCreate,
+        self,
+        request: Request[Any, Any, Any],
+        runtime: NamedDependency[Runtime],
+        data: JSONBody[schemas.CustomerCreate],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[schemas.Customer]:
         """Registers a customer. Honours Idempotency-Key."""
@@ -64,49 +82,84 @@ class CustomerController(Controller):
 
         def run() -> Response[Any]:
             customer_id, position = customers.register_customer(
-                runtime.ledger, meta, schemas.given(data))
-            return written(runtime, position, customer_id, customer_response, request, 201,
-                           location=f"{self.path}/{customer_id}")
+                runtime.ledger, meta, schemas.given(data)
+            )
+            return written(
+                runtime,
+                position,
+                customer_id,
+                customer_response,
+                request,
+                201,
+                location=f"{self.path}/{customer_id}",
+            )
 
         return idempotent(runtime, request, idempotency_key, data, run)
 
     @get("/{customer_id:uuid}", sync_to_thread=True)
-    def read(self, request: Request[Any, Any, Any], runtime: Runtime,
-             customer_id: UUID) -> Response[schemas.Customer]:
+    def read(
+        self,
+        request: Request[Any, Any, Any],
+        runtime: NamedDependency[Runtime],
+        customer_id: FromPath[UUID],
+    ) -> Response[schemas.Customer]:
         """One customer; its ETag is its version."""
         return customer_response(runtime, request, customer_id)
 
     @patch("/{customer_id:uuid}", guards=[may_write], sync_to_thread=True)
     def change(
-        self, request: Request[Any, Any, Any], runtime: Runtime, customer_id: UUID,
-        data: schemas.CustomerPatch, if_match: IfMatch = None,
+        self,
+        request: Request[Any, Any, Any],
+        runtime: NamedDependency[Runtime],
+        customer_id: FromPath[UUID],
+        data: JSONBody[schemas.CustomerPatch],
+        if_match: IfMatch = None,
     ) -> Response[schemas.Customer]:
         """Changes the given fields; requires If-Match (412 when stale, 428 when absent)."""
         position = customers.change_customer(
-            runtime.ledger, meta_of(request), customer_id, expected_version(if_match),
-            schemas.given(data), reason=data.reason)
+            runtime.ledger,
+            meta_of(request),
+            customer_id,
+            expected_version(if_match),
+            schemas.given(data),
+            reason=data.reason,
+        )
         return written(runtime, position, customer_id, customer_response, request, 200)
 
-    @post("/{customer_id:uuid}/archive", guards=[may_write], sync_to_thread=True,
-          status_code=200)
+    @post("/{customer_id:uuid}/archive", guards=[may_write], sync_to_thread=True, status_code=200)
     def archive(
-        self, request: Request[Any, Any, Any], runtime: Runtime, customer_id: UUID,
-        data: schemas.ReasonOnly | None = None, if_match: IfMatch = None,
+        self,
+        request: Request[Any, Any, Any],
+        runtime: NamedDependency[Runtime],
+        customer_id: FromPath[UUID],
+        data: JSONBody[schemas.ReasonOnly | None] = None,
+        if_match: IfMatch = None,
     ) -> Response[schemas.Customer]:
         """Archives the customer (no hard delete); requires If-Match."""
         position = customers.archive_customer(
-            runtime.ledger, meta_of(request), customer_id, expected_version(if_match),
-            reason=data.reason if data else None)
+            runtime.ledger,
+            meta_of(request),
+            customer_id,
+            expected_version(if_match),
+            reason=data.reason if data else None,
+        )
         return written(runtime, position, customer_id, customer_response, request, 200)
 
-    @post("/{customer_id:uuid}/unarchive", guards=[may_write], sync_to_thread=True,
-          status_code=200)
+    @post("/{customer_id:uuid}/unarchive", guards=[may_write], sync_to_thread=True, status_code=200)
     def unarchive(
-        self, request: Request[Any, Any, Any], runtime: Runtime, customer_id: UUID,
-        data: schemas.ReasonOnly | None = None, if_match: IfMatch = None,
+        self,
+        request: Request[Any, Any, Any],
+        runtime: NamedDependency[Runtime],
+        customer_id: FromPath[UUID],
+        data: JSONBody[schemas.ReasonOnly | None] = None,
+        if_match: IfMatch = None,
     ) -> Response[schemas.Customer]:
         """Takes the customer out of the archive; requires If-Match."""
         position = customers.unarchive_customer(
-            runtime.ledger, meta_of(request), customer_id, expected_version(if_match),
-            reason=data.reason if data else None)
+            runtime.ledger,
+            meta_of(request),
+            customer_id,
+            expected_version(if_match),
+            reason=data.reason if data else None,
+        )
         return written(runtime, position, customer_id, customer_response, request, 200)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Response, get
+from litestar.di import NamedDependency
 
 from services.api.runtime import Runtime
 
@@ -16,12 +17,15 @@ def health() -> dict[str, str]:
 
 
 @get("/ready", security=[{}], exclude_from_auth=True, tags=["health"], sync_to_thread=True)
-def ready(runtime: Runtime) -> Response[dict[str, Any]]:
+def ready(runtime: NamedDependency[Runtime]) -> Response[dict[str, Any]]:
     """The store answers and every projection reports its position."""
     try:
         statuses = runtime.projections.status()
     except Exception:  # noqa: BLE001 - any failure means not ready; details stay in logs
         return Response({"status": "unavailable"}, status_code=503)
-    return Response({"status": "ready",
-                     "projections": {s.name: {"position": s.position, "lag": s.lag}
-                                     for s in statuses}})
+    return Response(
+        {
+            "status": "ready",
+            "projections": {s.name: {"position": s.position, "lag": s.lag} for s in statuses},
+        }
+    )

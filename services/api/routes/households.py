@@ -6,6 +6,8 @@ from typing import Any
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get, patch, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody
 
 from services import households
 from services.api import schemas
@@ -22,7 +24,10 @@ class HouseholdController(Controller):
 
     @post("/", guards=[may_write], sync_to_thread=True, status_code=201)
     def form(
-        self, request: Request[Any, Any, Any], runtime: Runtime, data: schemas.HouseholdCreate,
+        self,
+        request: Request[Any, Any, Any],
+        runtime: NamedDependency[Runtime],
+        data: JSONBody[schemas.HouseholdCreate],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[schemas.Household]:
         """Forms a household; customers join it by PATCHing their household_id."""
@@ -30,24 +35,39 @@ class HouseholdController(Controller):
 
         def run() -> Response[Any]:
             household_id, position = households.form_household(runtime.ledger, meta, data.name)
-            return written(runtime, position, household_id, household_response, request, 201,
-                           location=f"{self.path}/{household_id}")
+            return written(
+                runtime,
+                position,
+                household_id,
+                household_response,
+                request,
+                201,
+                location=f"{self.path}/{household_id}",
+            )
 
         return idempotent(runtime, request, idempotency_key, data, run)
 
     @get("/{household_id:uuid}", sync_to_thread=True)
-    def read(self, request: Request[Any, Any, Any], runtime: Runtime,
-             household_id: UUID) -> Response[schemas.Household]:
+    def read(
+        self,
+        request: Request[Any, Any, Any],
+        runtime: NamedDependency[Runtime],
+        household_id: FromPath[UUID],
+    ) -> Response[schemas.Household]:
         """The household with its members and their policies."""
         return household_response(runtime, request, household_id)
 
     @patch("/{household_id:uuid}", guards=[may_write], sync_to_thread=True)
     def rename(
-        self, request: Request[Any, Any, Any], runtime: Runtime, household_id: UUID,
-        data: schemas.HouseholdPatch, if_match: IfMatch = None,
+        self,
+        request: Request[Any, Any, Any],
+        runtime: NamedDependency[Runtime],
+        household_id: FromPath[UUID],
+        data: JSONBody[schemas.HouseholdPatch],
+        if_match: IfMatch = None,
     ) -> Response[schemas.Household]:
         """Renames the household; requires If-Match."""
         position = households.rename_household(
-            runtime.ledger, meta_of(request), household_id, expected_version(if_match),
-            data.name)
+            runtime.ledger, meta_of(request), household_id, expected_version(if_match), data.name
+        )
         return written(runtime, position, household_id, household_response, request, 200)

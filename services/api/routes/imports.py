@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from litestar import Request, post
+from litestar.di import NamedDependency
+from litestar.params import MultipartBody
 from litestar.datastructures import UploadFile
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
 
 from services.api import schemas
 from services.api.access import may_import, meta_of
@@ -29,11 +29,18 @@ class ImportForm:
     insurer: str | None = None
 
 
-@post("/api/v1/imports", guards=[may_import], sync_to_thread=True, status_code=200,
-      request_max_body_size=MAX_UPLOAD_BYTES, tags=["imports"])
+@post(
+    "/api/v1/imports",
+    guards=[may_import],
+    sync_to_thread=True,
+    status_code=200,
+    request_max_body_size=MAX_UPLOAD_BYTES,
+    tags=["imports"],
+)
 def import_file(
-    request: Request[Any, Any, Any], runtime: Runtime,
-    data: Annotated[ImportForm, Body(media_type=RequestEncodingType.MULTI_PART)],
+    request: Request[Any, Any, Any],
+    runtime: NamedDependency[Runtime],
+    data: MultipartBody[ImportForm],
 ) -> schemas.ImportResult:
     """Imports an agency spreadsheet (CSV, UTF-8 or CP932, at most 10 MiB: larger
     uploads get 413 and start no job). Good rows are imported, bad rows listed."""
@@ -42,9 +49,15 @@ def import_file(
     content = data.file.file.read(MAX_UPLOAD_BYTES + 1)
     agency = runtime.ledger.repository.get(request.user.agency_id)
     try:
-        summary = run_import(runtime.ledger, agency, meta_of(request), content,
-                             encoding=data.encoding, dry_run=data.dry_run,
-                             default_insurer=data.insurer)
+        summary = run_import(
+            runtime.ledger,
+            agency,
+            meta_of(request),
+            content,
+            encoding=data.encoding,
+            dry_run=data.dry_run,
+            default_insurer=data.insurer,
+        )
     except UnusableInput as error:
         raise InvalidQuery("file", str(error)) from None
     runtime.caught_up_to(runtime.ledger.recorder.max_notification_id())

@@ -4,14 +4,24 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar.params import Parameter
+from litestar.params import HeaderParameter, QueryParameter
 
-Limit = Annotated[int, Parameter(ge=1, le=200, description="page size (default 50, max 200)")]
-Cursor = Annotated[str | None, Parameter(max_length=2000,
-                                         description="next_cursor of the previous page")]
-Agent = Annotated[str | None, Parameter(max_length=64, description="the agent in charge")]
-IfMatch = Annotated[str | None, Parameter(header="If-Match", required=False,
-                                          description='the ETag read, e.g. "3"')]
-IdempotencyKey = Annotated[str | None, Parameter(
-    header="Idempotency-Key", required=False, max_length=255,
-    description="a retry with the same key returns the first result")]
+
+Limit = Annotated[int, QueryParameter(ge=1, le=200, description="page size (default 50, max 200)")]
+Cursor = Annotated[
+    str | None, QueryParameter(max_length=2000, description="next_cursor of the previous page")
+]
+Agent = Annotated[str | None, QueryParameter(max_length=64, description="the agent in charge")]
+IfMatch = Annotated[
+    str | None,
+    HeaderParameter(name="If-Match", required=False, description='the ETag read, e.g. "3"'),
+]
+IdempotencyKey = Annotated[
+    str | None,
+    HeaderParameter(
+        name="Idempotency-Key",
+        required=False,
+        max_length=255,
+        description="a retry with the same key returns the first result",
+    ),
+]

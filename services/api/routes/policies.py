@@ -7,7 +7,8 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get, patch, post
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from projections import queries
 from services import policies
@@ -26,19 +27,36 @@ class PolicyController(Controller):
 
     @get("/", sync_to_thread=True)
     def list_policies(
-        self, request: Request[Any, Any, Any], runtime: Runtime,
-        customer_id: UUID | None = None, agent: Agent = None,
-        insurer: Annotated[str | None, Parameter(max_length=100)] = None,
-        status: schemas.PolicyStatus | None = None, limit: Limit = 50, cursor: Cursor = None,
+        self,
+        request: Request[Any, Any, Any],
+        runtime: NamedDependency[Runtime],
+        customer_id: FromQuery[UUID | None] = None,
+        agent: Agent = None,
+        insurer: Annotated[str | None, QueryParameter(max_length=100)] = None,
+        status: FromQuery[schemas.PolicyStatus | None] = None,
+        limit: Limit = 50,
+        cursor: Cursor = None,
     ) -> schemas.PolicyPage:
         """Policies by customer (holder or insured), agent in charge, insurer or status."""
-        return policy_page(queries.list_policies(
-            runtime.db, request.user.agency_id, customer_id=customer_id, agent=agent,
-            insurer=insurer, status=status, limit=limit, cursor=cursor))
+        return policy_page(
+            queries.list_policies(
+                runtime.db,
+                request.user.agency_id,
+                customer_id=customer_id,
+                agent=agent,
+                insurer=insurer,
+                status=status,
+                limit=limit,
+                cursor=cursor,
+            )
+        )
 
     @post("/", guards=[may_write], sync_to_thread=True, status_code=201)
     def register(
-        self, request: Request[Any, Any, Any], runtime: Runtime, data: schemas.PolicyCreate,
+        self,
+        request: Request[Any, Any, Any],
+        runtime: NamedDependency[Runtime],
+        data: JSONBody[schemas.PolicyCreate],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[schemas.Policy]:
         """Registers a policy of one of the agency's customers. Honours Idempotency-Key."""
@@ -46,54 +64,94 @@ class PolicyController(Controller):
 
         def run() -> Response[Any]:
             policy_id, position = policies.register_policy(
-                runtime.ledger, meta, schemas.given(data))
-            return written(runtime, position, policy_id, policy_response, request, 201,
-                           location=f"{self.path}/{policy_id}")
+                runtime.ledger, meta, schemas.given(data)
+            )
+            return written(
+                runtime,
+                position,
+                policy_id,
+                policy_response,
+                request,
+                201,
+                location=f"{self.path}/{policy_id}",
+            )
 
         return idempotent(runtime, request, idempotency_key, data, run)
 
     @get("/{policy_id:uuid}", sync_to_thread=True)
-    def read(self, request: Request[Any, Any, Any], runtime: Runtime,
-             policy_id: UUID) -> Response[schemas.Policy]:
+    def read(
+        self,
+        request: Request[Any, Any, Any],
+        runtime: NamedDependency[Runtime],
+        policy_id: FromPath[UUID],
+    ) -> Response[schemas.Policy]:
         """One policy; its ETag is its version."""
         return policy_response(runtime, request, policy_id)
 
     @patch("/{policy_id:uuid}", guards=[may_write], sync_to_thread=True)
     def change(
-        self, request: Request[Any, Any, Any], runtime: Runtime, policy_id: UUID,
-        data: schemas.PolicyPatch, if_match: IfMatch = None,
+        self,
+        request: Request[Any, Any, Any],
+        runtime: NamedDependency[Runtime],
+        policy_id: FromPath[UUID],
+        data: JSONBody[schemas.PolicyPatch],
+        if_match: IfMatch = None,
     ) -> Response[schemas.Policy]:
         """Corrects the given fields; requires If-Match."""
         position = policies.change_policy(
-            runtime.ledger, meta_of(request), policy_id, expected_version(if_match),
-            schemas.given(data), reason=data.reason)
+            runtime.ledger,
+            meta_of(request),
+            policy_id,
+            expected_version(if_match),
+            schemas.given(data),
+            reason=data.reason,
+        )
         return written(runtime, position, policy_id, policy_response, request, 200)
 
-    @post("/{policy_id:uuid}/status", guards=[may_write], sync_to_thread=True,
-          status_code=200)
+    @post("/{policy_id:uuid}/status", guards=[may_write], sync_to_thread=True, status_code=200)
     def change_status(
-        self, request: Request[Any, Any, Any], runtime: Runtime, policy_id: UUID,
-        data: schemas.StatusChange, if_match: IfMatch = None,
+        self,
+        request: Request[Any, Any, Any],
+        runtime: NamedDependency[Runtime],
+        policy_id: FromPath[UUID],
+        data: JSONBody[schemas.StatusChange],
+        if_match: IfMatch = None,
     ) -> Response[schemas.Policy]:
         """Moves the policy to another status (lapsed, cancelled, renewed, in force)."""
         position = policies.change_policy_status(
-            runtime.ledger, meta_of(request), policy_id, expected_version(if_match),
-            data.status, reason=data.reason)
+            runtime.ledger,
+            meta_of(request),
+            policy_id,
+            expected_version(if_match),
+            data.status,
+            reason=data.reason,
+        )
         return written(runtime, position, policy_id, policy_response, request, 200)
 
 
 @get("/api/v1/renewals", sync_to_thread=True, tags=["policies"])
 def renewals(
-    request: Request[Any, Any, Any], runtime: Runtime,
-    start: Annotated[date, Parameter(query="from", description="first end date (inclusive)")],
-    end: Annotated[date, Parameter(query="to", description="last end date (inclusive)")],
-    agent: Agent = None, limit: Limit = 50, cursor: Cursor = None,
+    request: Request[Any, Any, Any],
+    runtime: NamedDependency[Runtime],
+    start: Annotated[date, QueryParameter(name="from", description="first end date (inclusive)")],
+    end: Annotated[date, QueryParameter(name="to", description="last end date (inclusive)")],
+    agent: Agent = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
 ) -> schemas.PolicyPage:
     """In-force policies whose end date (満期) falls in the window, by date."""
     if end < start:
         raise InvalidQuery("to", "must not be before from")
     if (end - start).days > 731:
         raise InvalidQuery("to", "the window may span at most two years")
-    return policy_page(queries.renewals_due(
-        runtime.db, request.user.agency_id, start=start, end=end, agent=agent, limit=limit,
-        cursor=cursor))
+    return policy_page(
+        queries.renewals_due(
+            runtime.db,
+            request.user.agency_id,
+            start=start,
+            end=end,
+            agent=agent,
+            limit=limit,
+            cursor=cursor,
+        )
+    )
