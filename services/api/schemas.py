@@ -252,3 +252,19 @@ class Accepted(Struct):
 
     id: UUID
     position: int | None
+
+
+class FieldError(Struct):
+    pointer: str
+    detail: str
+
+
+class Problem(Struct, omit_defaults=True):
+    """RFC 9457 problem details (media type application/problem+json)."""
+
+    type: str
+    title: str
+    status: int
+    detail: str | None = None
+    errors: list[FieldError] | None = None
+    current_version: int | None = None

@@ -11,6 +11,7 @@ from litestar.exceptions import NotAuthorizedException
 
 from services import sessions
 from services.api import schemas
+from services.api.responses import problems
 from services.api.runtime import Runtime
 from services.users import InvalidCredentials, authenticate
 
@@ -33,7 +34,8 @@ def login(runtime: NamedDependency[Runtime], data: JSONBody[schemas.Login]) -> s
     return schemas.Token(access_token=token, expires_in=expires_in)
 
 
-@post("/api/v1/auth/logout", sync_to_thread=True, status_code=204, tags=["auth"])
+@post("/api/v1/auth/logout", sync_to_thread=True, status_code=204, tags=["auth"],
+      responses=problems(401))
 def logout(request: Request[Any, Any, Any], runtime: NamedDependency[Runtime]) -> Response[None]:
     """Revokes the token this request carries, at once, on every API process."""
     sessions.revoke(runtime.db, request.user.session_id)

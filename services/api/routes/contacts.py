@@ -11,7 +11,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 
 from projections import queries
 from services import contacts
-from services.api import schemas
+from services.api import responses, schemas
 from services.api.access import may_write, meta_of
 from services.api.idempotency import idempotent
 from services.api.rendering import contact_page, contact_response, written
@@ -23,7 +23,7 @@ class ContactController(Controller):
     path = "/api/v1/contacts"
     tags = ["contacts"]
 
-    @get("/", sync_to_thread=True)
+    @get("/", sync_to_thread=True, responses=responses.READ)
     def list_contacts(
         self,
         request: Request[Any, Any, Any],
@@ -48,7 +48,8 @@ class ContactController(Controller):
             request.user.role,
         )
 
-    @post("/", guards=[may_write], sync_to_thread=True, status_code=201)
+    @post("/", guards=[may_write], sync_to_thread=True, status_code=201,
+          responses=responses.CREATE)
     def record(
         self,
         request: Request[Any, Any, Any],
@@ -76,7 +77,7 @@ class ContactController(Controller):
 
         return idempotent(runtime, request, idempotency_key, data, run)
 
-    @get("/{contact_id:uuid}", sync_to_thread=True)
+    @get("/{contact_id:uuid}", sync_to_thread=True, responses=responses.READ)
     def read(
         self,
         request: Request[Any, Any, Any],

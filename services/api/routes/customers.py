@@ -14,7 +14,7 @@ from litestar.exceptions import PermissionDeniedException
 from domain.roles import sees_personal_data
 from projections import queries
 from services import customers
-from services.api import schemas
+from services.api import responses, schemas
 from services.api.access import expected_version, may_write, meta_of
 from services.api.idempotency import idempotent
 from services.api.rendering import customer_page, customer_response, written
@@ -26,7 +26,7 @@ class CustomerController(Controller):
     path = "/api/v1/customers"
     tags = ["customers"]
 
-    @get("/", sync_to_thread=True)
+    @get("/", sync_to_thread=True, responses=responses.READ)
     def search(
         self,
         request: Request[Any, Any, Any],
@@ -69,7 +69,8 @@ class CustomerController(Controller):
         )
         return customer_page(page, role)
 
-    @post("/", guards=[may_write], sync_to_thread=True, status_code=201)
+    @post("/", guards=[may_write], sync_to_thread=True, status_code=201,
+          responses=responses.CREATE)
     def register(
         self,
         request: Request[Any, Any, Any],
@@ -96,7 +97,7 @@ class CustomerController(Controller):
 
         return idempotent(runtime, request, idempotency_key, data, run)
 
-    @get("/{customer_id:uuid}", sync_to_thread=True)
+    @get("/{customer_id:uuid}", sync_to_thread=True, responses=responses.READ)
     def read(
         self,
         request: Request[Any, Any, Any],
@@ -106,7 +107,7 @@ class CustomerController(Controller):
         """One customer; its ETag is its version."""
         return customer_response(runtime, request, customer_id)
 
-    @patch("/{customer_id:uuid}", guards=[may_write], sync_to_thread=True)
+    @patch("/{customer_id:uuid}", guards=[may_write], sync_to_thread=True, responses=responses.CHANGE)
     def change(
         self,
         request: Request[Any, Any, Any],
@@ -126,7 +127,7 @@ class CustomerController(Controller):
         )
         return written(runtime, position, customer_id, customer_response, request, 200)
 
-    @post("/{customer_id:uuid}/archive", guards=[may_write], sync_to_thread=True, status_code=200)
+    @post("/{customer_id:uuid}/archive", guards=[may_write], sync_to_thread=True, status_code=200, responses=responses.CHANGE)
     def archive(
         self,
         request: Request[Any, Any, Any],
@@ -145,7 +146,7 @@ class CustomerController(Controller):
         )
         return written(runtime, position, customer_id, customer_response, request, 200)
 
-    @post("/{customer_id:uuid}/unarchive", guards=[may_write], sync_to_thread=True, status_code=200)
+    @post("/{customer_id:uuid}/unarchive", guards=[may_write], sync_to_thread=True, status_code=200, responses=responses.CHANGE)
     def unarchive(
         self,
         request: Request[Any, Any, Any],

@@ -10,7 +10,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
 from services import households
-from services.api import schemas
+from services.api import responses, schemas
 from services.api.access import expected_version, may_write, meta_of
 from services.api.idempotency import idempotent
 from services.api.rendering import household_response, written
@@ -22,7 +22,8 @@ class HouseholdController(Controller):
     path = "/api/v1/households"
     tags = ["households"]
 
-    @post("/", guards=[may_write], sync_to_thread=True, status_code=201)
+    @post("/", guards=[may_write], sync_to_thread=True, status_code=201,
+          responses=responses.CREATE)
     def form(
         self,
         request: Request[Any, Any, Any],
@@ -47,7 +48,7 @@ class HouseholdController(Controller):
 
         return idempotent(runtime, request, idempotency_key, data, run)
 
-    @get("/{household_id:uuid}", sync_to_thread=True)
+    @get("/{household_id:uuid}", sync_to_thread=True, responses=responses.READ)
     def read(
         self,
         request: Request[Any, Any, Any],
@@ -57,7 +58,7 @@ class HouseholdController(Controller):
         """The household with its members and their policies."""
         return household_response(runtime, request, household_id)
 
-    @patch("/{household_id:uuid}", guards=[may_write], sync_to_thread=True)
+    @patch("/{household_id:uuid}", guards=[may_write], sync_to_thread=True, responses=responses.CHANGE)
     def rename(
         self,
         request: Request[Any, Any, Any],

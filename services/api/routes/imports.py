@@ -13,6 +13,7 @@ from litestar.datastructures import UploadFile
 from services.api import schemas
 from services.api.access import may_import, meta_of
 from services.api.problems import InvalidQuery
+from services.api.responses import problems
 from services.api.rendering import as_struct
 from services.api.runtime import Runtime
 from services.imports.errors import UnusableInput

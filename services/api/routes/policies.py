@@ -12,7 +12,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from projections import queries
 from services import policies
-from services.api import schemas
+from services.api import responses, schemas
 from services.api.access import expected_version, may_write, meta_of
 from services.api.idempotency import idempotent
 from services.api.problems import InvalidQuery
@@ -25,7 +25,7 @@ class PolicyController(Controller):
     path = "/api/v1/policies"
     tags = ["policies"]
 
-    @get("/", sync_to_thread=True)
+    @get("/", sync_to_thread=True, responses=responses.READ)
     def list_policies(
         self,
         request: Request[Any, Any, Any],
@@ -51,7 +51,8 @@ class PolicyController(Controller):
             )
         )
 
-    @post("/", guards=[may_write], sync_to_thread=True, status_code=201)
+    @post("/", guards=[may_write], sync_to_thread=True, status_code=201,
+          responses=responses.CREATE)
     def register(
         self,
         request: Request[Any, Any, Any],
@@ -78,7 +79,7 @@ class PolicyController(Controller):
 
         return idempotent(runtime, request, idempotency_key, data, run)
 
-    @get("/{policy_id:uuid}", sync_to_thread=True)
+    @get("/{policy_id:uuid}", sync_to_thread=True, responses=responses.READ)
     def read(
         self,
         request: Request[Any, Any, Any],
@@ -88,7 +89,7 @@ class PolicyController(Controller):
         """One policy; its ETag is its version."""
         return policy_response(runtime, request, policy_id)
 
-    @patch("/{policy_id:uuid}", guards=[may_write], sync_to_thread=True)
+    @patch("/{policy_id:uuid}", guards=[may_write], sync_to_thread=True, responses=responses.CHANGE)
     def change(
         self,
         request: Request[Any, Any, Any],
@@ -108,7 +109,7 @@ class PolicyController(Controller):
         )
         return written(runtime, position, policy_id, policy_response, request, 200)
 
-    @post("/{policy_id:uuid}/status", guards=[may_write], sync_to_thread=True, status_code=200)
+    @post("/{policy_id:uuid}/status", guards=[may_write], sync_to_thread=True, status_code=200, responses=responses.CHANGE)
     def change_status(
         self,
         request: Request[Any, Any, Any],
@@ -129,7 +130,7 @@ class PolicyController(Controller):
         return written(runtime, position, policy_id, policy_response, request, 200)
 
 
-@get("/api/v1/renewals", sync_to_thread=True, tags=["policies"])
+@get("/api/v1/renewals", sync_to_thread=True, tags=["policies"], responses=responses.READ)
 def renewals(
     request: Request[Any, Any, Any],
     runtime: NamedDependency[Runtime],

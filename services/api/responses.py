@@ -1,0 +1,32 @@
+"""The error responses each kind of route can give, for the OpenAPI document."""
+
+from __future__ import annotations
+
+from litestar.openapi.datastructures import ResponseSpec
+
+from services.api.schemas import Problem
+
+_DESCRIPTIONS = {
+    400: "malformed query parameter, cursor or upload",
+    401: "no valid bearer token",
+    403: "the caller's role may not do this",
+    404: "no such record in the caller's agency",
+    409: "a request with this Idempotency-Key is still running",
+    412: "If-Match names an older version (body has current_version)",
+    413: "request body over the documented limit",
+    422: "invalid body: one error per field, by JSON pointer",
+    428: "If-Match is required",
+}
+
+
+def problems(*statuses: int) -> dict[int, ResponseSpec]:
+    return {
+        status: ResponseSpec(data_container=Problem, description=_DESCRIPTIONS[status],
+                             media_type="application/problem+json")
+        for status in statuses
+    }
+
+
+READ = problems(400, 401, 403, 404)
+CREATE = problems(401, 403, 404, 409, 413, 422)
+CHANGE = problems(401, 403, 404, 412, 413, 422, 428)
