@@ -36,21 +36,15 @@ def change_customer(
     return save(ledger, customer)
 
 
-def archive_customer(
+def set_archived(
     ledger: Ledger, meta: RequestMeta, customer_id: UUID, expected_version: int,
-    reason: str | None = None,
+    archived: bool, reason: str | None = None,
 ) -> int | None:
+    """Archives (no hard delete) or un-archives a customer."""
     customer = load(ledger, meta, Customer, customer_id, "customer")
     require_version(customer, expected_version)
-    customer.archive(meta.context(reason))
-    return save(ledger, customer)
-
-
-def unarchive_customer(
-    ledger: Ledger, meta: RequestMeta, customer_id: UUID, expected_version: int,
-    reason: str | None = None,
-) -> int | None:
-    customer = load(ledger, meta, Customer, customer_id, "customer")
-    require_version(customer, expected_version)
-    customer.unarchive(meta.context(reason))
+    if archived:
+        customer.archive(meta.context(reason))
+    else:
+        customer.unarchive(meta.context(reason))
     return save(ledger, customer)

@@ -9,33 +9,12 @@ from uuid import UUID, uuid4
 import pytest
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import JSONTranscoder, Transcoding
+from eventsourcing.persistence import JSONTranscoder
 
 from domain.context import EventContext
+from infra.transcodings import DateAsISO, EventContextAsDict
 
 TODAY = date(2024, 4, 1)
-
-
-class DateAsISO(Transcoding):
-    type = date
-    name = "date_iso"
-
-    def encode(self, obj: date) -> str:
-        return obj.isoformat()
-
-    def decode(self, data: str) -> date:
-        return date.fromisoformat(data)
-
-
-class EventContextAsDict(Transcoding):
-    type = EventContext
-    name = "event_context"
-
-    def encode(self, obj: EventContext) -> dict[str, str | None]:
-        return obj.as_dict()
-
-    def decode(self, data: dict[str, str | None]) -> EventContext:
-        return EventContext.from_dict(data)
 
 
 class Ledger(Application[UUID]):

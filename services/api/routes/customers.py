@@ -127,40 +127,32 @@ class CustomerController(Controller):
         )
         return written(runtime, position, customer_id, customer_response, request, 200)
 
-    @post("/{customer_id:uuid}/archive", guards=[may_write], sync_to_thread=True, status_code=200, responses=responses.CHANGE)
+    @post("/{customer_id:uuid}/archive", guards=[may_write], sync_to_thread=True,
+          status_code=200, responses=responses.CHANGE)
     def archive(
-        self,
-        request: Request[Any, Any, Any],
-        runtime: NamedDependency[Runtime],
-        customer_id: FromPath[UUID],
-        data: JSONBody[schemas.ReasonOnly | None] = None,
+        self, request: Request[Any, Any, Any], runtime: NamedDependency[Runtime],
+        customer_id: FromPath[UUID], data: JSONBody[schemas.ReasonOnly | None] = None,
         if_match: IfMatch = None,
     ) -> Response[schemas.Customer]:
-        """Archives the customer (no hard delete); requires If-Match."""
-        position = customers.archive_customer(
-            runtime.ledger,
-            meta_of(request),
-            customer_id,
-            expected_version(if_match),
-            reason=data.reason if data else None,
-        )
-        return written(runtime, position, customer_id, customer_response, request, 200)
+        """Archives the customer (there is no hard delete); requires If-Match."""
+        return _set_archived(request, runtime, customer_id, data, if_match, archived=True)
 
-    @post("/{customer_id:uuid}/unarchive", guards=[may_write], sync_to_thread=True, status_code=200, responses=responses.CHANGE)
+    @post("/{customer_id:uuid}/unarchive", guards=[may_write], sync_to_thread=True,
+          status_code=200, responses=responses.CHANGE)
     def unarchive(
-        self,
-        request: Request[Any, Any, Any],
-        runtime: NamedDependency[Runtime],
-        customer_id: FromPath[UUID],
-        data: JSONBody[schemas.ReasonOnly | None] = None,
+        self, request: Request[Any, Any, Any], runtime: NamedDependency[Runtime],
+        customer_id: FromPath[UUID], data: JSONBody[schemas.ReasonOnly | None] = None,
         if_match: IfMatch = None,
     ) -> Response[schemas.Customer]:
         """Takes the customer out of the archive; requires If-Match."""
-        position = customers.unarchive_customer(
-            runtime.ledger,
-            meta_of(request),
-            customer_id,
-            expected_version(if_match),
-            reason=data.reason if data else None,
-        )
-        return written(runtime, position, customer_id, customer_response, request, 200)
+        return _set_archived(request, runtime, customer_id, data, if_match, archived=False)
+
+
+def _set_archived(
+    request: Request[Any, Any, Any], runtime: Runtime, customer_id: UUID,
+    data: schemas.ReasonOnly | None, if_match: str | None, *, archived: bool,
+) -> Response[Any]:
+    position = customers.set_archived(
+        runtime.ledger, meta_of(request), customer_id, expected_version(if_match),
+        archived, reason=data.reason if data else None)
+    return written(runtime, position, customer_id, customer_response, request, 200)
