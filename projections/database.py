@@ -1,0 +1,322 @@
+"""The one place that knows which database the projections live in.
+
+Projection code writes one SQL text per statement, with `?` placeholders, and stores
+uuids, dates and instants as TEXT, so that the same statement runs on SQLite and on
+PostgreSQL. This module opens the connections, turns `?` into psycopg's `%s`, and
+implements what the two backends do differently: serialising writers, renaming a table
+or an index, and listing tables. On PostgreSQL a writer's statements are pipelined
+(sent without waiting for each reply), which triples the rate of applying events.
+
+Text that is compared or sorted is declared `COLLATE "binary"`: SQLite's built-in
+byte-order collation, and on PostgreSQL a collation of that name created here in the
+schema from the "C" locale. Byte order makes a prefix search an index range
+(`key >= prefix AND key < prefix || U+FFFF`) and gives both backends the same order,
+whatever locale the PostgreSQL database was created with.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import queue
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Protocol
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg.sql import SQL, Composed, Identifier, Literal
+from psycopg_pool import ConnectionPool
+
+from infra.settings import Settings
+
+Row = dict[str, Any]
+
+SQLITE_BUSY_TIMEOUT_SECONDS = 30.0
+SQLITE_ANALYSIS_LIMIT = 1000
+POSTGRES_MAX_CONNECTIONS = 8
+
+
+class Transaction(Protocol):
+    """One open transaction, used like a DB-API cursor whose rows are dicts."""
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None: ...
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None: ...
+
+    def fetchone(self) -> Row | None: ...
+
+    def fetchall(self) -> list[Row]: ...
+
+    def rename_table(self, old: str, new: str) -> None:
+        """Rename a table; its primary-key index follows under the new name."""
+
+    def rename_index(self, old: str, new: str, create_new: str) -> None:
+        """Rename an index; `create_new` creates it under the new name, for a backend
+        (SQLite) that cannot rename an index and must build it again."""
+
+    def table_names(self, prefix: str) -> list[str]:
+        """The names of the tables that start with `prefix`."""
+
+
+class ProjectionDatabase(Protocol):
+    """The projections' database: transactions on a pool of connections."""
+
+    backend: str
+
+    def transaction(self, *, lock: str | None = None) -> AbstractContextManager[Transaction]:
+        """A transaction, committed when the block ends and rolled back if it raises.
+
+        Pass `lock` for a transaction that writes: it then waits for, and excludes until
+        it ends, every other transaction holding the same lock, in any process (SQLite
+        goes further and admits one writer at a time). Without `lock` it is a reader.
+        """
+
+    def close(self) -> None: ...
+
+
+def open_database(settings: Settings) -> ProjectionDatabase:
+    """The projections' database for these settings: the events' own SQLite file, or
+    the PostgreSQL database and schema of the events."""
+    if settings.database_url is None:
+        return SQLiteDatabase(settings.sqlite_path)
+    return PostgresDatabase(settings.database_url, settings.database_schema)
+
+
+@lru_cache(maxsize=2048)
+def _portable(sql: str) -> str:
+    """The statement, if it means the same on both backends as far as we can tell.
+
+    psycopg reads `%` as the start of a placeholder. Refused on SQLite too, so that a
+    statement that would break on PostgreSQL fails in every test run.
+    """
+    if "%" in sql:
+        raise ValueError("projection SQL must not contain '%'; pass patterns as parameters")
+    return sql
+
+
+@lru_cache(maxsize=2048)
+def _postgres_sql(sql: str) -> str:
+    """psycopg's form of a statement: `%s` placeholders instead of `?` (projection SQL
+    has no `?` inside a literal; values go in as parameters)."""
+    return _portable(sql).replace("?", "%s")
+
+
+def _dict_row(cursor: sqlite3.Cursor, values: tuple[Any, ...]) -> Row:
+    return {column[0]: value for column, value in zip(cursor.description, values, strict=True)}
+
+
+class _SQLiteTransaction:
+    def __init__(self, cursor: sqlite3.Cursor) -> None:
+        self._cursor = cursor
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self._cursor.execute(_portable(sql), params)
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        self._cursor.executemany(_portable(sql), rows)
+
+    def fetchone(self) -> Row | None:
+        row: Row | None = self._cursor.fetchone()
+        return row
+
+    def fetchall(self) -> list[Row]:
+        return self._cursor.fetchall()
+
+    def rename_table(self, old: str, new: str) -> None:
+        self._cursor.execute(f"ALTER TABLE {old} RENAME TO {new}")
+
+    def rename_index(self, old: str, new: str, create_new: str) -> None:
+        self._cursor.execute(f"DROP INDEX {old}")
+        self._cursor.execute(create_new)
+
+    def table_names(self, prefix: str) -> list[str]:
+        self._cursor.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name >= ? AND name < ?",
+            (prefix, prefix + "\uffff"),
+        )
+        return [row["name"] for row in self._cursor.fetchall()]
+
+
+class SQLiteDatabase:
+    """Connections of our own to the events' SQLite file, in WAL mode so that readers
+    never wait for the writer. Idle connections are kept for reuse by any thread."""
+
+    backend = "sqlite"
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._idle: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
+        self._opened: list[sqlite3.Connection] = []
+        self._guard = threading.Lock()
+
+    def _connect(self) -> sqlite3.Connection:
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        connection = sqlite3.connect(
+            self._path,
+            timeout=SQLITE_BUSY_TIMEOUT_SECONDS,
+            isolation_level=None,  # we issue BEGIN and COMMIT ourselves
+            check_same_thread=False,  # a connection serves one thread at a time, any thread
+        )
+        connection.execute("PRAGMA journal_mode = WAL")
+        # A view and its position commit together, so losing the last commits on power
+        # loss only means applying those events again.
+        connection.execute("PRAGMA synchronous = NORMAL")
+        # ANALYZE samples this many rows per index: milliseconds, and plenty for planning.
+        connection.execute(f"PRAGMA analysis_limit = {SQLITE_ANALYSIS_LIMIT}")
+        connection.row_factory = _dict_row
+        with self._guard:
+            self._opened.append(connection)
+        return connection
+
+    def _take(self) -> sqlite3.Connection:
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
+            return self._connect()
+
+    @contextmanager
+    def transaction(self, *, lock: str | None = None) -> Iterator[Transaction]:
+        connection = self._take()
+        reusable = False
+        try:
+            # IMMEDIATE takes the write lock up front: a deferred transaction that reads
+            # and then writes can fail to upgrade instead of waiting for the lock.
+            connection.execute("BEGIN IMMEDIATE" if lock else "BEGIN")
+            try:
+                yield _SQLiteTransaction(connection.cursor())
+            except BaseException:
+                if connection.in_transaction:  # some errors make SQLite roll back itself
+                    connection.execute("ROLLBACK")
+                raise
+            connection.execute("COMMIT")
+            reusable = True
+        finally:
+            if reusable or not connection.in_transaction:
+                self._idle.put(connection)
+            else:
+                self._discard(connection)
+
+    def _discard(self, connection: sqlite3.Connection) -> None:
+        with self._guard:
+            self._opened.remove(connection)
+        connection.close()
+
+    def close(self) -> None:
+        with self._guard:
+            opened, self._opened = self._opened, []
+        for connection in opened:
+            connection.close()
+
+
+class _PostgresTransaction:
+    """Each statement runs on a cursor of its own: in pipeline mode a result that arrives
+    late would otherwise land on a cursor already running a later statement, and a
+    fetch would return the earlier statement's rows."""
+
+    def __init__(self, connection: psycopg.Connection[Any]) -> None:
+        self._connection = connection
+        self._cursor: psycopg.Cursor[Row] | None = None
+
+    def _next_cursor(self) -> psycopg.Cursor[Row]:
+        self._cursor = self._connection.cursor(row_factory=dict_row)
+        return self._cursor
+
+    def _last_cursor(self) -> psycopg.Cursor[Row]:
+        if self._cursor is None:
+            raise psycopg.ProgrammingError("no statement was executed")
+        return self._cursor
+
+    def execute(self, sql: str | Composed, params: Sequence[Any] = ()) -> None:
+        query = _postgres_sql(sql) if isinstance(sql, str) else sql
+        self._next_cursor().execute(query, params)
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        self._next_cursor().executemany(_postgres_sql(sql), rows)
+
+    def fetchone(self) -> Row | None:
+        return self._last_cursor().fetchone()
+
+    def fetchall(self) -> list[Row]:
+        return self._last_cursor().fetchall()
+
+    def rename_table(self, old: str, new: str) -> None:
+        self.execute(SQL("ALTER TABLE {} RENAME TO {}").format(Identifier(old), Identifier(new)))
+        # PostgreSQL names a primary key's index after its table; keep that true.
+        self.execute(
+            SQL("ALTER INDEX IF EXISTS {} RENAME TO {}").format(
+                Identifier(f"{old}_pkey"), Identifier(f"{new}_pkey")
+            )
+        )
+
+    def rename_index(self, old: str, new: str, create_new: str) -> None:
+        self.execute(SQL("ALTER INDEX {} RENAME TO {}").format(Identifier(old), Identifier(new)))
+
+    def table_names(self, prefix: str) -> list[str]:
+        self.execute(
+            "SELECT tablename AS name FROM pg_tables "
+            "WHERE schemaname = current_schema() AND tablename >= ? AND tablename < ?",
+            (prefix, prefix + "\uffff"),
+        )
+        return [row["name"] for row in self.fetchall()]
+
+
+class PostgresDatabase:
+    """A connection pool on the events' database, each connection confined to the
+    events' schema by its search_path."""
+
+    backend = "postgres"
+
+    def __init__(self, url: str, schema: str) -> None:
+        self._schema = schema
+        self._prepare_schema(url)
+        self._pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
+            url,
+            min_size=1,
+            max_size=POSTGRES_MAX_CONNECTIONS,
+            kwargs={"autocommit": True},  # transactions are opened explicitly
+            configure=self._configure,
+            name="daicho-projections",
+            open=True,
+        )
+
+    def _prepare_schema(self, url: str) -> None:
+        """Create the schema and its byte-order collation, once, whoever comes first."""
+        with psycopg.connect(url, autocommit=True) as connection, connection.transaction():
+            connection.execute("SELECT pg_advisory_xact_lock(%s)", (self._lock_key("schema"),))
+            connection.execute(
+                SQL("CREATE SCHEMA IF NOT EXISTS {}").format(Identifier(self._schema))
+            )
+            connection.execute(
+                SQL(
+                    'CREATE COLLATION IF NOT EXISTS {}."binary" (provider = libc, locale = {})'
+                ).format(Identifier(self._schema), Literal("C"))
+            )
+
+    def _configure(self, connection: psycopg.Connection[Any]) -> None:
+        connection.execute(SQL("SET search_path TO {}").format(Identifier(self._schema)))
+
+    def _lock_key(self, lock: str) -> int:
+        """A 64-bit advisory-lock key for a lock name, distinct per schema (advisory
+        locks are database-wide)."""
+        digest = hashlib.sha256(f"{self._schema}\x00{lock}".encode()).digest()
+        return int.from_bytes(digest[:8], "big", signed=True)
+
+    @contextmanager
+    def transaction(self, *, lock: str | None = None) -> Iterator[Transaction]:
+        with self._pool.connection() as connection, connection.transaction():
+            if not lock:
+                yield _PostgresTransaction(connection)
+                return
+            # A writer sends its statements without waiting for each reply (pipeline
+            # mode); reading a result waits for what was sent before it.
+            with connection.pipeline():
+                tx = _PostgresTransaction(connection)
+                tx.execute("SELECT pg_advisory_xact_lock(?)", (self._lock_key(lock),))
+                yield tx
+
+    def close(self) -> None:
+        self._pool.close()

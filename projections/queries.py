@@ -1,0 +1,310 @@
+"""The reads the JSON API serves, over the projection tables.
+
+Every function takes the database and the caller's agency first, and every statement
+is bounded by that agency: another agency's rows are never returned, whether asked for
+by id, by filter or by search. Rows come back as plain dicts of JSON-ready values
+(uuids, dates and instants as ISO text, lists as lists).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from projections.database import ProjectionDatabase, Row
+from projections.pages import Order, Page, Selection, fetch_page
+from projections.search import customer_selections
+from projections.values import day, uid
+
+CUSTOMER_KEYS = (
+    "id", "kind", "name", "kana", "birth_date", "postal_code", "address", "phones", "email",
+    "household_id", "agent_id", "status", "version", "created_at", "updated_at",
+)  # fmt: skip
+POLICY_KEYS = (
+    "id", "insurer", "line", "policy_number", "policyholder_id", "insured_ids", "premium",
+    "payment_frequency", "start_date", "end_date", "status", "agent_id", "version",
+    "created_at", "updated_at",
+)  # fmt: skip
+CONTACT_KEYS = (
+    "id", "customer_id", "occurred_at", "channel", "agent_id", "kind", "summary",
+    "customer_intent", "products_proposed", "recommended_product", "recommendation_reason",
+    "version", "created_at",
+)  # fmt: skip
+USER_KEYS = ("id", "agency_id", "username", "role", "active", "version")
+# Columns stored as JSON text, served as lists.
+JSON_KEYS = frozenset({"phones", "insured_ids", "products_proposed"})
+
+CUSTOMER_SORTS: Mapping[str, Order] = {
+    "kana": Order.by("kana_key", "id"),
+    "name": Order.by("name_key", "id"),
+    "created": Order.by("created_at", "id"),
+    "updated": Order.by("updated_at", "id"),
+}
+# Start date, not end date: a policy without maturity has no end date to order by.
+POLICY_ORDER = Order.by("start_date", "id")
+RENEWAL_ORDER = Order(("r.end_date", "r.policy_id"), ("end_date", "id"))
+CONTACT_ORDER = Order.by("occurred_at", "id", descending=True)
+
+
+def _columns(keys: tuple[str, ...], table: str = "") -> str:
+    prefix = f"{table}." if table else ""
+    return ", ".join(f"{prefix}{key}" for key in keys)
+
+
+def _item(row: Row, keys: tuple[str, ...]) -> dict[str, Any]:
+    """The row as the API serves it: the given keys, JSON lists decoded."""
+    return {key: json.loads(row[key]) if key in JSON_KEYS else row[key] for key in keys}
+
+
+def _add_equal(conditions: list[str], params: list[Any], filters: Mapping[str, Any]) -> None:
+    """Require each column to equal its filter value; a None filter is not applied."""
+    for column, value in filters.items():
+        if value is not None:
+            conditions.append(f"{column} = ?")
+            params.append(value)
+
+
+def _fetch_one(db: ProjectionDatabase, sql: str, params: list[Any]) -> Row | None:
+    with db.transaction() as tx:
+        tx.execute(sql, params)
+        return tx.fetchone()
+
+
+# Customers
+
+
+def get_customer(
+    db: ProjectionDatabase, agency_id: UUID, customer_id: UUID
+) -> dict[str, Any] | None:
+    row = _fetch_one(
+        db,
+        f"SELECT {_columns(CUSTOMER_KEYS)} FROM customers WHERE agency_id = ? AND id = ?",
+        [uid(agency_id), uid(customer_id)],
+    )
+    return None if row is None else _item(row, CUSTOMER_KEYS)
+
+
+def search_customers(
+    db: ProjectionDatabase,
+    agency_id: UUID,
+    *,
+    q: str | None = None,
+    status: str | None = None,
+    agent: str | None = None,
+    birth_date: date | None = None,
+    household_id: UUID | None = None,
+    sort: str = "kana",
+    limit: int = 50,
+    cursor: str | None = None,
+) -> Page:
+    """Customers matching every filter given, one page in the chosen order.
+
+    `q` matches a name or kana by prefix, a phone number by its ending and a postal
+    code by prefix (see projections.search). Sorts: "kana", "name", "created" and
+    "updated", each ascending and then by id.
+    """
+    if sort not in CUSTOMER_SORTS:
+        raise ValueError(f"sort: must be one of {', '.join(CUSTOMER_SORTS)}")
+    agency = uid(agency_id)
+    filters = {
+        "status": status,
+        "agent_id": agent,
+        "birth_date": day(birth_date),
+        "household_id": uid(household_id),
+    }
+    conditions: list[str] = []
+    params: list[Any] = []
+    _add_equal(conditions, params, filters)
+    rows, next_cursor = fetch_page(
+        db,
+        columns=f"{_columns(CUSTOMER_KEYS)}, kana_key, name_key",
+        selections=customer_selections(q, agency, conditions, params),
+        table="customers",
+        order=CUSTOMER_SORTS[sort],
+        limit=limit,
+        cursor=cursor,
+        query={"of": "customers", "agency": agency, "sort": sort, "q": q, **filters},
+    )
+    return Page([_item(row, CUSTOMER_KEYS) for row in rows], next_cursor)
+
+
+# Policies and renewals
+
+
+def get_policy(db: ProjectionDatabase, agency_id: UUID, policy_id: UUID) -> dict[str, Any] | None:
+    row = _fetch_one(
+        db,
+        f"SELECT {_columns(POLICY_KEYS)} FROM policies WHERE agency_id = ? AND id = ?",
+        [uid(agency_id), uid(policy_id)],
+    )
+    return None if row is None else _item(row, POLICY_KEYS)
+
+
+def list_policies(
+    db: ProjectionDatabase,
+    agency_id: UUID,
+    *,
+    customer_id: UUID | None = None,
+    agent: str | None = None,
+    insurer: str | None = None,
+    status: str | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> Page:
+    """Policies by start date, then id. `customer_id` finds the policies the customer
+    holds or is insured by."""
+    agency = uid(agency_id)
+    conditions: list[str] = ["agency_id = ?"]
+    params: list[Any] = [agency]
+    if customer_id is not None:
+        conditions.append(
+            "id IN (SELECT policy_id FROM policy_customers WHERE agency_id = ? AND customer_id = ?)"
+        )
+        params += [agency, uid(customer_id)]
+    filters = {"agent_id": agent, "insurer": insurer, "status": status}
+    _add_equal(conditions, params, filters)
+    rows, next_cursor = fetch_page(
+        db,
+        columns=_columns(POLICY_KEYS),
+        selections=[Selection("policies", conditions, params)],
+        order=POLICY_ORDER,
+        limit=limit,
+        cursor=cursor,
+        query={"of": "policies", "agency": agency, "customer_id": uid(customer_id), **filters},
+    )
+    return Page([_item(row, POLICY_KEYS) for row in rows], next_cursor)
+
+
+def renewals_due(
+    db: ProjectionDatabase,
+    agency_id: UUID,
+    *,
+    start: date,
+    end: date,
+    agent: str | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> Page:
+    """In-force policies whose end date is within [start, end], by end date then id."""
+    if end < start:
+        raise ValueError("end: must not be before start")
+    agency = uid(agency_id)
+    conditions = ["r.agency_id = ?", "r.end_date >= ?", "r.end_date <= ?"]
+    params: list[Any] = [agency, day(start), day(end)]
+    if agent is not None:
+        conditions.append("r.agent_id = ?")
+        params.append(agent)
+    rows, next_cursor = fetch_page(
+        db,
+        columns=_columns(POLICY_KEYS, "p"),
+        selections=[
+            Selection("renewals r JOIN policies p ON p.id = r.policy_id", conditions, params)
+        ],
+        order=RENEWAL_ORDER,
+        limit=limit,
+        cursor=cursor,
+        query={
+            "of": "renewals",
+            "agency": agency,
+            "start": day(start),
+            "end": day(end),
+            "agent_id": agent,
+        },
+    )
+    return Page([_item(row, POLICY_KEYS) for row in rows], next_cursor)
+
+
+# Households
+
+
+def get_household(
+    db: ProjectionDatabase, agency_id: UUID, household_id: UUID
+) -> dict[str, Any] | None:
+    """The household with its members (by kana) and its members' policies (as holder
+    or insured, by end date)."""
+    agency, household = uid(agency_id), uid(household_id)
+    with db.transaction() as tx:
+        tx.execute(
+            "SELECT id, name, version FROM households WHERE agency_id = ? AND id = ?",
+            (agency, household),
+        )
+        found = tx.fetchone()
+        if found is None:
+            return None
+        tx.execute(
+            "SELECT id, name, kana FROM customers WHERE agency_id = ? AND household_id = ? "
+            "ORDER BY kana_key, id",
+            (agency, household),
+        )
+        members = tx.fetchall()
+        tx.execute(
+            f"SELECT {_columns(POLICY_KEYS)} FROM policies WHERE agency_id = ? AND id IN ("
+            "SELECT pc.policy_id FROM policy_customers pc "
+            "JOIN customers c ON c.id = pc.customer_id "
+            "WHERE pc.agency_id = ? AND c.agency_id = ? AND c.household_id = ?"
+            ") ORDER BY start_date, id",
+            (agency, agency, agency, household),
+        )
+        policies = tx.fetchall()
+    return {
+        **found,
+        "members": members,
+        "policies": [_item(row, POLICY_KEYS) for row in policies],
+    }
+
+
+# Contacts
+
+
+def get_contact(db: ProjectionDatabase, agency_id: UUID, contact_id: UUID) -> dict[str, Any] | None:
+    row = _fetch_one(
+        db,
+        f"SELECT {_columns(CONTACT_KEYS)} FROM contacts WHERE agency_id = ? AND id = ?",
+        [uid(agency_id), uid(contact_id)],
+    )
+    return None if row is None else _item(row, CONTACT_KEYS)
+
+
+def list_contacts(
+    db: ProjectionDatabase,
+    agency_id: UUID,
+    *,
+    customer_id: UUID | None = None,
+    agent: str | None = None,
+    kind: str | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> Page:
+    """Contacts, newest first (by when they occurred, then id)."""
+    agency = uid(agency_id)
+    conditions: list[str] = ["agency_id = ?"]
+    params: list[Any] = [agency]
+    filters = {"customer_id": uid(customer_id), "agent_id": agent, "kind": kind}
+    _add_equal(conditions, params, filters)
+    rows, next_cursor = fetch_page(
+        db,
+        columns=_columns(CONTACT_KEYS),
+        selections=[Selection("contacts", conditions, params)],
+        order=CONTACT_ORDER,
+        limit=limit,
+        cursor=cursor,
+        query={"of": "contacts", "agency": agency, **filters},
+    )
+    return Page([_item(row, CONTACT_KEYS) for row in rows], next_cursor)
+
+
+# Users
+
+
+def list_users(db: ProjectionDatabase, agency_id: UUID) -> list[dict[str, Any]]:
+    """The agency's users by username; no password hash is ever projected."""
+    with db.transaction() as tx:
+        tx.execute(
+            f"SELECT {_columns(USER_KEYS)} FROM users WHERE agency_id = ? ORDER BY username",
+            (uid(agency_id),),
+        )
+        rows = tx.fetchall()
+    return [{**row, "active": bool(row["active"])} for row in rows]
