@@ -5,6 +5,7 @@ the domain already parsed (by the API or an import), so a wrong type is refused 
 rule rather than coerced: coercing here would hide a bug at the edge.
 """
 
+import re
 from collections.abc import Collection
 from datetime import UTC, date, datetime
 from typing import Any
@@ -12,11 +13,17 @@ from uuid import UUID
 
 from domain.errors import DomainError
 
+_FORBIDDEN_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
 
 def required_text(value: Any, field: str, *, max_length: int) -> str:
     """Text that is not blank and not too long, kept as typed."""
     if not isinstance(value, str):
         raise DomainError(field, "must be text")
+    if _FORBIDDEN_CHARACTERS.search(value):
+        # NUL and other controls break databases, terminals and CSV exports downstream;
+        # lone surrogates cannot even be stored as UTF-8. Tab and line breaks are fine.
+        raise DomainError(field, "must not contain control characters")
     if not value.strip():
         raise DomainError(field, "must not be empty")
     if len(value) > max_length:

@@ -10,7 +10,10 @@ import uuid
 from dataclasses import dataclass, replace
 from uuid import UUID
 
+from domain import checks
 from domain.context import EventContext
+
+MAX_REASON_LENGTH = 500
 
 
 @dataclass(frozen=True)
@@ -24,6 +27,8 @@ class RequestMeta:
     user_agent: str | None = None
 
     def context(self, reason: str | None = None) -> EventContext:
+        """The event metadata for a change made by this request, with its reason."""
+        reason = checks.optional_text(reason, "reason", max_length=MAX_REASON_LENGTH)
         return EventContext(
             actor=self.actor,
             agency_id=self.agency_id,

@@ -155,3 +155,11 @@ def test_login_failures_are_indistinguishable(api: Api) -> None:
     bodies = [api.client.post("/api/v1/auth/login", json=body) for body in wrong]
     assert {r.status_code for r in bodies} == {401}
     assert len({r.text for r in bodies}) == 1
+
+
+def test_control_characters_are_refused_in_queries_and_bodies(api: Api) -> None:
+    assert api.get("/api/v1/customers", params={"q": "ヤマ\x00ダ"}).status_code == 400
+    assert api.get("/api/v1/policies", params={"insurer": "a\x00"}).status_code == 400
+    response = api.post("/api/v1/customers", json={**TARO, "name": "山田\u0000太郎"})
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["pointer"] == "/name"

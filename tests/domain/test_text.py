@@ -96,3 +96,13 @@ def test_error_messages_never_contain_the_value(check: Callable[[str], str], typ
         check(typed)
     for fragment in (typed, "1111", "3456", "65432", "secret.person"):
         assert fragment not in str(error.value)
+
+
+def test_control_characters_and_lone_surrogates_are_refused() -> None:
+    from domain import checks
+    from domain.errors import DomainError
+
+    for bad in ("山田\x00太郎", "a\x1bb", "x\ud800y"):
+        with pytest.raises(DomainError, match="control characters"):
+            checks.required_text(bad, "name", max_length=100)
+    assert checks.required_text("一行目\n二行目\tタブ", "summary", max_length=100)

@@ -18,7 +18,7 @@ from services.api import responses, schemas
 from services.api.access import expected_version, may_write, meta_of
 from services.api.idempotency import idempotent
 from services.api.rendering import customer_page, customer_response, written
-from services.api.routes.params import Agent, Cursor, IdempotencyKey, IfMatch, Limit
+from services.api.routes.params import PRINTABLE, Agent, Cursor, IdempotencyKey, IfMatch, Limit
 from services.api.runtime import Runtime
 
 
@@ -35,6 +35,7 @@ class CustomerController(Controller):
             str | None,
             QueryParameter(
                 max_length=100,
+                pattern=PRINTABLE,
                 description=(
                     "name or kana in any form (prefix), phone digits (whole or ending), postal code"
                 ),

@@ -17,7 +17,7 @@ from services.api.access import expected_version, may_write, meta_of
 from services.api.idempotency import idempotent
 from services.api.problems import InvalidQuery
 from services.api.rendering import policy_page, policy_response, written
-from services.api.routes.params import Agent, Cursor, IdempotencyKey, IfMatch, Limit
+from services.api.routes.params import PRINTABLE, Agent, Cursor, IdempotencyKey, IfMatch, Limit
 from services.api.runtime import Runtime
 
 
@@ -32,7 +32,7 @@ class PolicyController(Controller):
         runtime: NamedDependency[Runtime],
         customer_id: FromQuery[UUID | None] = None,
         agent: Agent = None,
-        insurer: Annotated[str | None, QueryParameter(max_length=100)] = None,
+        insurer: Annotated[str | None, QueryParameter(max_length=100, pattern=PRINTABLE)] = None,
         status: FromQuery[schemas.PolicyStatus | None] = None,
         limit: Limit = 50,
         cursor: Cursor = None,
