@@ -22,6 +22,7 @@ EVENT_INSERTED = "event inserted"
 ORDER_CHANGED = "order changed"
 LINK_BROKEN = "link broken"
 GUARD_REMOVED = "append-only guard removed"
+HEAD_MISMATCH = "history rewritten"
 
 MAX_PROBLEMS = 1000
 
@@ -103,12 +104,14 @@ def _order(problem: Problem) -> tuple[int, int]:
     return (0, problem.position) if problem.position is not None else (1, 0)
 
 
-def verify(snapshot: ChainSnapshot) -> Report:
+def verify(snapshot: ChainSnapshot, expected_head: tuple[int, bytes] | None = None) -> Report:
+    """Checks both chains; `expected_head` is a (position, chain hash) recorded earlier
+    outside the database, through which today's chain must still pass."""
     started = time.perf_counter()
     report = Report()
     for trigger in snapshot.missing_guards():
         report.add(Problem(GUARD_REMOVED, None, None, f"trigger {trigger} is missing"))
-    _verify_global_chain(snapshot, report)
+    _verify_global_chain(snapshot, report, expected_head)
     _verify_aggregate_chains(snapshot, report)
     report.elapsed_seconds = time.perf_counter() - started
     return report
@@ -132,7 +135,11 @@ def _merged(
             event, link = next(events, None), next(links, None)
 
 
-def _verify_global_chain(snapshot: ChainSnapshot, report: Report) -> None:
+def _verify_global_chain(
+    snapshot: ChainSnapshot, report: Report, expected_head: tuple[int, bytes] | None
+) -> None:
+    anchor_position, anchor_hash = expected_head or (None, b"")
+    anchor_seen = False
     prev_position: int | None = None
     prev_hash = GENESIS
     checked = 0
@@ -165,7 +172,15 @@ def _verify_global_chain(snapshot: ChainSnapshot, report: Report) -> None:
         elif chain_link(prev_hash, stored_entry) != stored_chain:
             report.add(Problem(LINK_BROKEN, position, aggregate_id,
                                "global chain hash does not follow from its predecessor"))
+        if position == anchor_position:
+            anchor_seen = True
+            if stored_chain != anchor_hash:
+                report.add(Problem(HEAD_MISMATCH, position, aggregate_id,
+                                   "the chain no longer passes through the recorded head"))
         prev_position, prev_hash = position, stored_chain
+    if anchor_position is not None and not anchor_seen:
+        report.add(Problem(HEAD_MISMATCH, anchor_position, None,
+                           "the recorded head's position is no longer in the chain"))
     report.events_checked = checked
     report.head_position = prev_position
     report.head_hash = prev_hash

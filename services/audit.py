@@ -6,10 +6,22 @@ from infra.ledger import Ledger
 from infra.verification import Report, verify
 
 
-def verify_ledger(ledger: Ledger) -> Report:
+def verify_ledger(ledger: Ledger, expected_head: tuple[int, bytes] | None = None) -> Report:
     """Recompute both hash chains over one consistent snapshot of the store."""
     with ledger.chain_snapshot() as snapshot:
-        return verify(snapshot)
+        return verify(snapshot, expected_head)
+
+
+def parse_head(text: str) -> tuple[int, bytes]:
+    """`POSITION:HASH` as `daicho verify` prints them (`head POSITION HASH`)."""
+    position, _, digest = text.partition(":")
+    try:
+        parsed = int(position), bytes.fromhex(digest)
+    except ValueError:
+        raise ValueError("--expect-head must be POSITION:HASH (64 hex digits)") from None
+    if parsed[0] < 1 or len(parsed[1]) != 32:
+        raise ValueError("--expect-head must be POSITION:HASH (64 hex digits)")
+    return parsed
 
 
 def summary_line(report: Report) -> str:

@@ -141,3 +141,54 @@ def test_verify_names_an_inserted_row(daicho, agency: str, settings: Settings) -
     code, out, _ = daicho("verify", "--json")
     first = json.loads(out)["first_problem"]
     assert (code, first["kind"], first["position"]) == (1, "event inserted", head + 1)
+
+
+def test_a_consistently_rewritten_tail_fails_against_a_recorded_head(
+    daicho, agency: str, settings: Settings
+) -> None:
+    """An attacker who rewrites an event and recomputes every later link leaves a
+    self-consistent chain; only a head recorded outside the database betrays it."""
+    from infra.chain import aggregate_link, chain_link, entry_hash
+    from uuid import UUID
+
+    daicho("import", str(DATA / "agency_export_cp932.csv"), "--agency", agency)
+    head = json.loads(daicho("verify", "--json")[1])
+    recorded = f"{head['head_position']}:{head['head_hash']}"
+    assert daicho("verify", "--expect-head", recorded)[0] == 0
+
+    raw = RawStore(settings)
+    raw.drop_guards()
+    raw.execute("UPDATE stored_events SET state = ? WHERE {pos} = 1", (b"{}",))
+    rows = raw.execute("SELECT {pos}, originator_id, originator_version, topic, state "
+                       "FROM stored_events ORDER BY {pos}")
+    previous, aggregates = bytes(32), {}
+    for position, aggregate_id, version, topic, state in rows:
+        aggregate = UUID(str(aggregate_id))
+        digest = entry_hash(position, aggregate, version, topic, bytes(state))
+        previous = chain_link(previous, digest)
+        aggregates[aggregate] = aggregate_link(aggregates.get(aggregate, bytes(32)), digest)
+        raw.execute("UPDATE event_chain SET entry_hash = ?, chain_hash = ?, aggregate_hash = ? "
+                    "WHERE position = ?", (digest, previous, aggregates[aggregate], position))
+    for trigger_sql in _recreate_guards(settings):
+        raw.execute(trigger_sql)
+
+    assert daicho("verify")[0] == 0  # self-consistent: nothing inside the store betrays it
+    code, out, _ = daicho("verify", "--json", "--expect-head", recorded)
+    first = json.loads(out)["first_problem"]
+    assert (code, first["kind"], first["position"]) == (
+        1, "history rewritten", head["head_position"])
+
+
+def _recreate_guards(settings: Settings) -> list[str]:
+    from infra.ledger import Ledger
+
+    recorder = Ledger(settings).recorder
+    if settings.database_url:
+        return [statement.as_string() for statement in recorder.sql_create_statements
+                if "TRIGGER" in statement.as_string()]
+    return [s for s in recorder.create_table_statements if "TRIGGER" in s]
+
+
+def test_expect_head_must_be_well_formed(daicho, agency: str) -> None:
+    code, _, err = daicho("verify", "--expect-head", "12:nothex")
+    assert code == 2 and "POSITION:HASH" in err
