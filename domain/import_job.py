@@ -50,20 +50,42 @@ class ImportJob(Aggregate):
 
     @classmethod
     def start(
-        cls, context: EventContext, *, id: UUID, file_sha256: str, file_size: int,  # noqa: A002
-        encoding: str, rows: int,
+        cls,
+        context: EventContext,
+        *,
+        id: UUID,
+        file_sha256: str,
+        file_size: int,  # noqa: A002
+        encoding: str,
+        rows: int,
     ) -> ImportJob:
         return cls._create(
-            cls.Started, id=id, context=context, agency_id=context.agency_id,
-            file_sha256=file_sha256, file_size=file_size, encoding=encoding, rows=rows,
+            cls.Started,
+            id=id,
+            context=context,
+            agency_id=context.agency_id,
+            file_sha256=file_sha256,
+            file_size=file_size,
+            encoding=encoding,
+            rows=rows,
         )
 
     def complete(
-        self, context: EventContext, *, customers_created: int, customers_matched: int,
-        policies_created: int, policies_updated: int, rows_rejected: list[dict[str, object]],
+        self,
+        context: EventContext,
+        *,
+        customers_created: int,
+        customers_matched: int,
+        policies_created: int,
+        policies_updated: int,
+        rows_rejected: list[dict[str, object]],
     ) -> None:
         self.trigger_event(
-            self.Completed, context=context, customers_created=customers_created,
-            customers_matched=customers_matched, policies_created=policies_created,
-            policies_updated=policies_updated, rows_rejected=rows_rejected,
+            self.Completed,
+            context=context,
+            customers_created=customers_created,
+            customers_matched=customers_matched,
+            policies_created=policies_created,
+            policies_updated=policies_updated,
+            rows_rejected=rows_rejected,
         )

@@ -4,7 +4,8 @@ People type the same name or number in many ways (half-width kana, hiragana, ful
 digits, ideographic spaces, assorted hyphens). These helpers reduce such input to one
 canonical form. Names, kana and phone numbers are recorded as typed, with the canonical form
 as a search key; a postal code and an e-mail domain are recorded in canonical form, which
-loses nothing anyone meant. Error messages name the field and the rule, never the value: the value is personal data.
+loses nothing anyone meant. Error messages name the field and the rule, never the value:
+the value is personal data.
 """
 
 import string

@@ -1,13 +1,13 @@
 """The one place that reads the clock, so tests and replays can reason about time."""
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 JAPAN = ZoneInfo("Asia/Tokyo")
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def today_in_japan() -> date:

@@ -86,10 +86,12 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             ):
                 self.sql_create_statements.append(
                     SQL(
-                        "CREATE OR REPLACE TRIGGER {trigger} " + timing
+                        "CREATE OR REPLACE TRIGGER {trigger} "
+                        + timing
                         + " EXECUTE FUNCTION {schema}.{guard}()"
-                    ).format(trigger=Identifier(f"{table}_{name}"),
-                             table=Identifier(table), **names)
+                    ).format(
+                        trigger=Identifier(f"{table}_{name}"), table=Identifier(table), **names
+                    )
                 )
         self.expected_triggers = frozenset(
             f"{table}_{name}"
@@ -123,8 +125,10 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         pending.head_cursor = curs.connection.cursor()
         pending.head_cursor.execute(self.select_head, prepare=True)
         lookups = first_versions(
-            [NewEntry(0, e.originator_id, e.originator_version, "", b"")  # type: ignore[arg-type]
-             for e in stored_events]
+            [
+                NewEntry(0, e.originator_id, e.originator_version, "", b"")  # type: ignore[arg-type]
+                for e in stored_events
+            ]
         )
         pending.aggregate_cursor = curs.connection.cursor()
         pending.aggregate_cursor.execute(
@@ -183,10 +187,12 @@ class PostgresChainSnapshot:
             yield from cur
 
     def events(self) -> Iterator[EventRow]:
-        for position, originator_id, version, topic, state in self._stream(SQL(
-            "SELECT notification_id, originator_id, originator_version, topic, state "
-            "FROM {schema}.{events} ORDER BY notification_id"
-        )):
+        for position, originator_id, version, topic, state in self._stream(
+            SQL(
+                "SELECT notification_id, originator_id, originator_version, topic, state "
+                "FROM {schema}.{events} ORDER BY notification_id"
+            )
+        ):
             yield position, originator_id, version, topic, bytes(state)
 
     def links(self) -> Iterator[LinkRow]:
@@ -202,7 +208,15 @@ class PostgresChainSnapshot:
         )
         rows = self._stream(query, order=order)
         for position, originator_id, version, prev, entry, chain, aggregate in rows:
-            yield position, originator_id, version, prev, bytes(entry), bytes(chain), bytes(aggregate)
+            yield (
+                position,
+                originator_id,
+                version,
+                prev,
+                bytes(entry),
+                bytes(chain),
+                bytes(aggregate),
+            )
 
     def missing_guards(self) -> list[str]:
         with self._connection.cursor(row_factory=tuple_row) as cur:

@@ -74,16 +74,24 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         links = link_batch(entries, self._head(c), self._aggregate_hashes(c, entries))
         c.executemany(
             f"INSERT INTO {CHAIN_TABLE} VALUES (?,?,?,?,?,?,?)",
-            [(l.position, l.aggregate_id.hex, l.version, l.prev_position,
-              l.entry_hash, l.chain_hash, l.aggregate_hash) for l in links],
+            [
+                (
+                    link.position,
+                    link.aggregate_id.hex,
+                    link.version,
+                    link.prev_position,
+                    link.entry_hash,
+                    link.chain_hash,
+                    link.aggregate_hash,
+                )
+                for link in links
+            ],
         )
         return positions
 
     @staticmethod
     def _head(c: SQLiteCursor) -> Head:
-        c.execute(
-            f"SELECT position, chain_hash FROM {CHAIN_TABLE} ORDER BY position DESC LIMIT 1"
-        )
+        c.execute(f"SELECT position, chain_hash FROM {CHAIN_TABLE} ORDER BY position DESC LIMIT 1")
         row = c.fetchone()
         return Head(row[0], row[1]) if row else EMPTY_HEAD
 

@@ -147,40 +147,88 @@ def _verify_global_chain(
         checked += 1
         if link is None:
             assert event is not None
-            report.add(Problem(EVENT_INSERTED, position, event[1],
-                               "stored event has no chain link"))
+            report.add(
+                Problem(EVENT_INSERTED, position, event[1], "stored event has no chain link")
+            )
             continue
         _, aggregate_id, version, link_prev, stored_entry, stored_chain, _ = link
         if event is None:
-            report.add(Problem(EVENT_MISSING, position, aggregate_id,
-                               f"chain link for version {version} has no stored event"))
+            report.add(
+                Problem(
+                    EVENT_MISSING,
+                    position,
+                    aggregate_id,
+                    f"chain link for version {version} has no stored event",
+                )
+            )
         elif event[1] != aggregate_id or event[2] != version:
-            report.add(Problem(ORDER_CHANGED, position, event[1],
-                               f"stored event is version {event[2]} of another aggregate "
-                               f"than the chain records at this position"))
+            report.add(
+                Problem(
+                    ORDER_CHANGED,
+                    position,
+                    event[1],
+                    f"stored event is version {event[2]} of another aggregate "
+                    f"than the chain records at this position",
+                )
+            )
         elif entry_hash(*event) != stored_entry:
-            report.add(Problem(PAYLOAD_MODIFIED, position, aggregate_id,
-                               f"version {version} does not match its entry hash"))
+            report.add(
+                Problem(
+                    PAYLOAD_MODIFIED,
+                    position,
+                    aggregate_id,
+                    f"version {version} does not match its entry hash",
+                )
+            )
         if link_prev != prev_position:
             if link_prev is not None and (prev_position is None or link_prev > prev_position):
-                report.add(Problem(EVENT_MISSING, link_prev, None,
-                                   f"the link at {position} follows position {link_prev}, "
-                                   "which is gone"))
+                report.add(
+                    Problem(
+                        EVENT_MISSING,
+                        link_prev,
+                        None,
+                        f"the link at {position} follows position {link_prev}, which is gone",
+                    )
+                )
             else:
-                report.add(Problem(EVENT_INSERTED, prev_position, None,
-                                   f"the link at {position} does not follow it"))
+                report.add(
+                    Problem(
+                        EVENT_INSERTED,
+                        prev_position,
+                        None,
+                        f"the link at {position} does not follow it",
+                    )
+                )
         elif chain_link(prev_hash, stored_entry) != stored_chain:
-            report.add(Problem(LINK_BROKEN, position, aggregate_id,
-                               "global chain hash does not follow from its predecessor"))
+            report.add(
+                Problem(
+                    LINK_BROKEN,
+                    position,
+                    aggregate_id,
+                    "global chain hash does not follow from its predecessor",
+                )
+            )
         if position == anchor_position:
             anchor_seen = True
             if stored_chain != anchor_hash:
-                report.add(Problem(HEAD_MISMATCH, position, aggregate_id,
-                                   "the chain no longer passes through the recorded head"))
+                report.add(
+                    Problem(
+                        HEAD_MISMATCH,
+                        position,
+                        aggregate_id,
+                        "the chain no longer passes through the recorded head",
+                    )
+                )
         prev_position, prev_hash = position, stored_chain
     if anchor_position is not None and not anchor_seen:
-        report.add(Problem(HEAD_MISMATCH, anchor_position, None,
-                           "the recorded head's position is no longer in the chain"))
+        report.add(
+            Problem(
+                HEAD_MISMATCH,
+                anchor_position,
+                None,
+                "the recorded head's position is no longer in the chain",
+            )
+        )
     report.events_checked = checked
     report.head_position = prev_position
     report.head_hash = prev_hash
@@ -190,19 +238,43 @@ def _verify_aggregate_chains(snapshot: ChainSnapshot, report: Report) -> None:
     current: UUID | None = None
     prev_version = 0
     prev_hash = GENESIS
-    for position, aggregate_id, version, _, stored_entry, _, stored_aggregate in (
-        snapshot.links_by_aggregate()
-    ):
+    for (
+        position,
+        aggregate_id,
+        version,
+        _,
+        stored_entry,
+        _,
+        stored_aggregate,
+    ) in snapshot.links_by_aggregate():
         if aggregate_id != current:
             current, prev_hash = aggregate_id, GENESIS
             if version > 1:
-                report.add(Problem(EVENT_MISSING, position, aggregate_id,
-                                   f"aggregate history starts at version {version}"))
+                report.add(
+                    Problem(
+                        EVENT_MISSING,
+                        position,
+                        aggregate_id,
+                        f"aggregate history starts at version {version}",
+                    )
+                )
         elif version != prev_version + 1:
-            report.add(Problem(EVENT_MISSING, position, aggregate_id,
-                               f"versions {prev_version + 1} to {version - 1} are missing"))
+            report.add(
+                Problem(
+                    EVENT_MISSING,
+                    position,
+                    aggregate_id,
+                    f"versions {prev_version + 1} to {version - 1} are missing",
+                )
+            )
         if aggregate_link(prev_hash, stored_entry) != stored_aggregate:
-            report.add(Problem(LINK_BROKEN, position, aggregate_id,
-                               f"aggregate hash of version {version} does not follow "
-                               "from the previous version"))
+            report.add(
+                Problem(
+                    LINK_BROKEN,
+                    position,
+                    aggregate_id,
+                    f"aggregate hash of version {version} does not follow "
+                    "from the previous version",
+                )
+            )
         prev_version, prev_hash = version, stored_aggregate

@@ -34,9 +34,7 @@ def agency_id_for(code: str) -> UUID:
 
 
 def register_agency(ledger: Ledger, meta: RequestMeta, *, code: str, name: str) -> Agency:
-    agency = Agency.register(
-        meta.for_agency(agency_id_for(code)).context(), code=code, name=name
-    )
+    agency = Agency.register(meta.for_agency(agency_id_for(code)).context(), code=code, name=name)
     try:
         ledger.save(agency)
     except IntegrityError:

@@ -12,7 +12,9 @@ from services.records import load, save
 from services.requests import RequestMeta
 
 
-def record_contact(ledger: Ledger, meta: RequestMeta, fields: dict[str, Any]) -> tuple[UUID, int | None]:
+def record_contact(
+    ledger: Ledger, meta: RequestMeta, fields: dict[str, Any]
+) -> tuple[UUID, int | None]:
     load(ledger, meta, Customer, fields["customer_id"], "customer")
     contact = ContactRecord.record(meta.context(), **fields)
     return contact.id, save(ledger, contact)

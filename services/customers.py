@@ -19,15 +19,21 @@ def _check_household(ledger: Ledger, meta: RequestMeta, fields: dict[str, Any]) 
         load(ledger, meta, Household, household_id, "household")
 
 
-def register_customer(ledger: Ledger, meta: RequestMeta, fields: dict[str, Any]) -> tuple[UUID, int | None]:
+def register_customer(
+    ledger: Ledger, meta: RequestMeta, fields: dict[str, Any]
+) -> tuple[UUID, int | None]:
     _check_household(ledger, meta, fields)
     customer = Customer.register(meta.context(), today=today_in_japan(), **fields)
     return customer.id, save(ledger, customer)
 
 
 def change_customer(
-    ledger: Ledger, meta: RequestMeta, customer_id: UUID, expected_version: int,
-    fields: dict[str, Any], reason: str | None = None,
+    ledger: Ledger,
+    meta: RequestMeta,
+    customer_id: UUID,
+    expected_version: int,
+    fields: dict[str, Any],
+    reason: str | None = None,
 ) -> int | None:
     customer = load(ledger, meta, Customer, customer_id, "customer")
     require_version(customer, expected_version)
@@ -37,8 +43,12 @@ def change_customer(
 
 
 def set_archived(
-    ledger: Ledger, meta: RequestMeta, customer_id: UUID, expected_version: int,
-    archived: bool, reason: str | None = None,
+    ledger: Ledger,
+    meta: RequestMeta,
+    customer_id: UUID,
+    expected_version: int,
+    archived: bool,
+    reason: str | None = None,
 ) -> int | None:
     """Archives (no hard delete) or un-archives a customer."""
     customer = load(ledger, meta, Customer, customer_id, "customer")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from faker import Faker
@@ -36,19 +36,34 @@ SAVE_BATCH = 250
 
 # Real postal codes with the town they belong to (public reference data).
 PLACES = [
-    ("1600023", "東京都新宿区西新宿"), ("1000005", "東京都千代田区丸の内"),
-    ("5300001", "大阪府大阪市北区梅田"), ("4600008", "愛知県名古屋市中区栄"),
-    ("0600001", "北海道札幌市中央区北一条西"), ("8120011", "福岡県福岡市博多区博多駅前"),
-    ("9800021", "宮城県仙台市青葉区中央"), ("7300011", "広島県広島市中区基町"),
-    ("6500001", "兵庫県神戸市中央区加納町"), ("6008216", "京都府京都市下京区東塩小路町"),
-    ("9000006", "沖縄県那覇市おもろまち"), ("2200012", "神奈川県横浜市西区みなとみらい"),
-    ("3300853", "埼玉県さいたま市大宮区錦町"), ("2600028", "千葉県千葉市中央区新町"),
-    ("9500087", "新潟県新潟市中央区東大通"), ("9200858", "石川県金沢市木ノ新保町"),
-    ("4200851", "静岡県静岡市葵区黒金町"), ("7000024", "岡山県岡山市北区駅元町"),
-    ("7900001", "愛媛県松山市一番町"), ("8600047", "熊本県熊本市西区春日"),
+    ("1600023", "東京都新宿区西新宿"),
+    ("1000005", "東京都千代田区丸の内"),
+    ("5300001", "大阪府大阪市北区梅田"),
+    ("4600008", "愛知県名古屋市中区栄"),
+    ("0600001", "北海道札幌市中央区北一条西"),
+    ("8120011", "福岡県福岡市博多区博多駅前"),
+    ("9800021", "宮城県仙台市青葉区中央"),
+    ("7300011", "広島県広島市中区基町"),
+    ("6500001", "兵庫県神戸市中央区加納町"),
+    ("6008216", "京都府京都市下京区東塩小路町"),
+    ("9000006", "沖縄県那覇市おもろまち"),
+    ("2200012", "神奈川県横浜市西区みなとみらい"),
+    ("3300853", "埼玉県さいたま市大宮区錦町"),
+    ("2600028", "千葉県千葉市中央区新町"),
+    ("9500087", "新潟県新潟市中央区東大通"),
+    ("9200858", "石川県金沢市木ノ新保町"),
+    ("4200851", "静岡県静岡市葵区黒金町"),
+    ("7000024", "岡山県岡山市北区駅元町"),
+    ("7900001", "愛媛県松山市一番町"),
+    ("8600047", "熊本県熊本市西区春日"),
 ]
 INSURERS = {
-    "auto": ["東京海上日動火災保険", "損害保険ジャパン", "三井住友海上火災保険", "あいおいニッセイ同和損害保険"],
+    "auto": [
+        "東京海上日動火災保険",
+        "損害保険ジャパン",
+        "三井住友海上火災保険",
+        "あいおいニッセイ同和損害保険",
+    ],
     "fire": ["東京海上日動火災保険", "損害保険ジャパン", "三井住友海上火災保険"],
     "life": ["日本生命保険", "第一生命保険", "明治安田生命保険", "住友生命保険"],
     "medical": ["アフラック生命保険", "メットライフ生命保険", "オリックス生命保険"],
@@ -77,8 +92,15 @@ def load_demo(ledger: Ledger) -> list[DemoLogin]:
         agency = agency_by_code(ledger, DEMO_CODE)
     except UnknownAgency:
         agency = register_agency(ledger, cli_meta("demo"), code=DEMO_CODE, name=DEMO_NAME)
-        _generate(ledger, RequestMeta(actor="system:demo", agency_id=agency.id,
-                                      request_id=secrets.token_hex(8), source="cli"))
+        _generate(
+            ledger,
+            RequestMeta(
+                actor="system:demo",
+                agency_id=agency.id,
+                request_id=secrets.token_hex(8),
+                source="cli",
+            ),
+        )
     meta = cli_meta("demo", agency.id)
     logins = []
     for role in sorted(ROLES):
@@ -121,18 +143,25 @@ def _generate(ledger: Ledger, meta: RequestMeta) -> None:
             keep(household)
             households.append(household.id)
             household_id = household.id
-        first, first_kana, _ = rng.choice([fake.first_name_male_pair, fake.first_name_female_pair])()
+        first, first_kana, _ = rng.choice(
+            [fake.first_name_male_pair, fake.first_name_female_pair]
+        )()
         postal_code, town = rng.choice(PLACES)
         customer = Customer.register(
-            context, today=today, kind="person", name=f"{last} {first}",
+            context,
+            today=today,
+            kind="person",
+            name=f"{last} {first}",
             kana=f"{last_kana} {first_kana}",
             birth_date=today - timedelta(days=rng.randint(20 * 365, 85 * 365)),
             postal_code=postal_code,
             address=f"{town}{rng.randint(1, 9)}丁目{rng.randint(1, 30)}-{rng.randint(1, 20)}",
-            phones=[f"0{rng.choice([3, 6, 52, 92, 11])}-{rng.randint(1000, 9999)}-{rng.randint(1000, 9999)}",
-                    f"090-{rng.randint(1000, 9999)}-{rng.randint(1000, 9999)}"][: rng.randint(1, 2)],
+            phones=[_phone(rng, rng.choice(["03", "06", "052", "092", "011"])), _phone(rng, "090")][
+                : rng.randint(1, 2)
+            ],
             email=f"demo{index:04d}@example.jp" if rng.random() < 0.6 else None,
-            household_id=household_id, agent_id=rng.choice(AGENTS),
+            household_id=household_id,
+            agent_id=rng.choice(AGENTS),
         )
         keep(customer)
         customers.append(customer.id)
@@ -140,37 +169,67 @@ def _generate(ledger: Ledger, meta: RequestMeta) -> None:
     for index in range(POLICIES):
         line = rng.choice(list(INSURERS))
         end = today + timedelta(days=rng.randint(1, 365))
-        start = end.replace(year=end.year - 1) if (end.month, end.day) != (2, 29) else end - timedelta(days=365)
-        keep(Policy.register(
-            context, insurer=rng.choice(INSURERS[line]), line=line,
-            policy_number=f"D{index:06d}{rng.randint(100, 999)}",
-            policyholder_id=rng.choice(customers), premium=rng.randint(30, 3000) * 100,
-            payment_frequency=rng.choice(["monthly", "annual"]), start_date=start,
-            end_date=None if line == "life" and rng.random() < 0.5 else end,
-            agent_id=rng.choice(AGENTS),
-        ))
+        start = (
+            end.replace(year=end.year - 1)
+            if (end.month, end.day) != (2, 29)
+            else end - timedelta(days=365)
+        )
+        keep(
+            Policy.register(
+                context,
+                insurer=rng.choice(INSURERS[line]),
+                line=line,
+                policy_number=f"D{index:06d}{rng.randint(100, 999)}",
+                policyholder_id=rng.choice(customers),
+                premium=rng.randint(30, 3000) * 100,
+                payment_frequency=rng.choice(["monthly", "annual"]),
+                start_date=start,
+                end_date=None if line == "life" and rng.random() < 0.5 else end,
+                agent_id=rng.choice(AGENTS),
+            )
+        )
 
     for _ in range(CONTACTS):
-        kind = rng.choices(["general", "intent_confirmation", "comparison_recommendation"],
-                           weights=[6, 2, 2])[0]
+        kind = rng.choices(
+            ["general", "intent_confirmation", "comparison_recommendation"], weights=[6, 2, 2]
+        )[0]
         line = rng.choice(list(PRODUCTS))
         details: dict[str, object] = {}
         if kind == "intent_confirmation":
-            details = {"customer_intent": "保障を見直したい。保険料は現状程度に抑えたい。",
-                       "products_proposed": [rng.choice(PRODUCTS[line])]}
+            details = {
+                "customer_intent": "保障を見直したい。保険料は現状程度に抑えたい。",
+                "products_proposed": [rng.choice(PRODUCTS[line])],
+            }
         elif kind == "comparison_recommendation":
             proposed = rng.sample(PRODUCTS[line], 2)
-            details = {"products_proposed": proposed, "recommended_product": proposed[0],
-                       "recommendation_reason": "ご意向の保障内容を満たし、保険料が最も低いため。"}
-        keep(ContactRecord.record(
-            context, customer_id=rng.choice(customers),
-            occurred_at=datetime.now(UTC) - timedelta(days=rng.randint(0, 720),
-                                                      minutes=rng.randint(0, 600)),
-            channel=rng.choice(["visit", "phone", "email", "online"]),
-            agent_id=rng.choice(AGENTS), kind=kind,
-            summary=rng.choice(["満期案内の連絡。", "住所変更の申出を受けた。",
-                                "補償内容の説明を行った。", "事故受付の連絡。"]),
-            **details,
-        ))
+            details = {
+                "products_proposed": proposed,
+                "recommended_product": proposed[0],
+                "recommendation_reason": "ご意向の保障内容を満たし、保険料が最も低いため。",
+            }
+        keep(
+            ContactRecord.record(
+                context,
+                customer_id=rng.choice(customers),
+                occurred_at=datetime.now(UTC)
+                - timedelta(days=rng.randint(0, 720), minutes=rng.randint(0, 600)),
+                channel=rng.choice(["visit", "phone", "email", "online"]),
+                agent_id=rng.choice(AGENTS),
+                kind=kind,
+                summary=rng.choice(
+                    [
+                        "満期案内の連絡。",
+                        "住所変更の申出を受けた。",
+                        "補償内容の説明を行った。",
+                        "事故受付の連絡。",
+                    ]
+                ),
+                **details,
+            )
+        )
     if pending:
         ledger.save(*pending)  # type: ignore[arg-type]
+
+
+def _phone(rng: random.Random, prefix: str) -> str:
+    return f"{prefix}-{rng.randint(1000, 9999)}-{rng.randint(1000, 9999)}"

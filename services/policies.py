@@ -20,15 +20,21 @@ def _check_people(ledger: Ledger, meta: RequestMeta, fields: dict[str, Any]) -> 
         load(ledger, meta, Customer, customer_id, "customer")
 
 
-def register_policy(ledger: Ledger, meta: RequestMeta, fields: dict[str, Any]) -> tuple[UUID, int | None]:
+def register_policy(
+    ledger: Ledger, meta: RequestMeta, fields: dict[str, Any]
+) -> tuple[UUID, int | None]:
     _check_people(ledger, meta, fields)
     policy = Policy.register(meta.context(), **fields)
     return policy.id, save(ledger, policy)
 
 
 def change_policy(
-    ledger: Ledger, meta: RequestMeta, policy_id: UUID, expected_version: int,
-    fields: dict[str, Any], reason: str | None = None,
+    ledger: Ledger,
+    meta: RequestMeta,
+    policy_id: UUID,
+    expected_version: int,
+    fields: dict[str, Any],
+    reason: str | None = None,
 ) -> int | None:
     policy = load(ledger, meta, Policy, policy_id, "policy")
     require_version(policy, expected_version)
@@ -38,7 +44,11 @@ def change_policy(
 
 
 def change_policy_status(
-    ledger: Ledger, meta: RequestMeta, policy_id: UUID, expected_version: int, status: str,
+    ledger: Ledger,
+    meta: RequestMeta,
+    policy_id: UUID,
+    expected_version: int,
+    status: str,
     reason: str | None = None,
 ) -> int | None:
     policy = load(ledger, meta, Policy, policy_id, "policy")

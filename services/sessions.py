@@ -56,12 +56,18 @@ def open_session(db: ProjectionDatabase, user: User) -> tuple[str, int]:
     token = TOKEN_PREFIX + base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip("=")
     created = now()
     with db.transaction() as cursor:
-        cursor.execute("DELETE FROM api_sessions WHERE expires_at < ?",
-                       (created.isoformat(),))
+        cursor.execute("DELETE FROM api_sessions WHERE expires_at < ?", (created.isoformat(),))
         cursor.execute(
             "INSERT INTO api_sessions VALUES (?, ?, ?, ?, ?, ?, ?, NULL)",
-            (_session_id(token), str(user.id), str(user.agency_id), user.username, user.role,
-             created.isoformat(), (created + TOKEN_LIFETIME).isoformat()),
+            (
+                _session_id(token),
+                str(user.id),
+                str(user.agency_id),
+                user.username,
+                user.role,
+                created.isoformat(),
+                (created + TOKEN_LIFETIME).isoformat(),
+            ),
         )
     return token, int(TOKEN_LIFETIME.total_seconds())
 
@@ -74,24 +80,30 @@ def resolve(db: ProjectionDatabase, token: str) -> Principal | None:
     with db.transaction() as cursor:
         cursor.execute(
             "SELECT user_id, agency_id, username, role, expires_at, revoked_at "
-            "FROM api_sessions WHERE id = ?", (session_id,))
+            "FROM api_sessions WHERE id = ?",
+            (session_id,),
+        )
         row = cursor.fetchone()
     if row is None or row["revoked_at"] is not None:
         return None
     if datetime.fromisoformat(row["expires_at"]) <= now():
         return None
-    return Principal(session_id, UUID(row["user_id"]), UUID(row["agency_id"]),
-                     row["username"], row["role"])
+    return Principal(
+        session_id, UUID(row["user_id"]), UUID(row["agency_id"]), row["username"], row["role"]
+    )
 
 
 def revoke(db: ProjectionDatabase, session_id: str) -> None:
     with db.transaction() as cursor:
-        cursor.execute("UPDATE api_sessions SET revoked_at = ? WHERE id = ?",
-                       (now().isoformat(), session_id))
+        cursor.execute(
+            "UPDATE api_sessions SET revoked_at = ? WHERE id = ?", (now().isoformat(), session_id)
+        )
 
 
 def revoke_user(db: ProjectionDatabase, user_id: UUID) -> None:
     """Ends every session of a user, e.g. when the user is deactivated."""
     with db.transaction() as cursor:
-        cursor.execute("UPDATE api_sessions SET revoked_at = ? WHERE user_id = ? "
-                       "AND revoked_at IS NULL", (now().isoformat(), str(user_id)))
+        cursor.execute(
+            "UPDATE api_sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL",
+            (now().isoformat(), str(user_id)),
+        )

@@ -17,9 +17,7 @@ import psycopg
 import pytest
 from psycopg.sql import SQL, Identifier
 
-URL = os.environ.get(
-    "DAICHO_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/daicho_test"
-)
+URL = os.environ.get("DAICHO_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/daicho_test")
 _reachable: bool | None = None
 
 

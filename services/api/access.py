@@ -70,8 +70,11 @@ def etag(version: int) -> str:
     return f'"{version}"'
 
 
-def redact(row: dict[str, Any], role: str, fields: frozenset[str] = frozenset(
-        CUSTOMER_PERSONAL_DATA_FIELDS)) -> dict[str, Any]:
+def redact(
+    row: dict[str, Any],
+    role: str,
+    fields: frozenset[str] = frozenset(CUSTOMER_PERSONAL_DATA_FIELDS),
+) -> dict[str, Any]:
     """The row as this role may see it: without personal data for the auditor."""
     if sees_personal_data(role):
         return row

@@ -59,8 +59,16 @@ def create_app(settings: Settings, *, run_projections: bool = True) -> Litestar:
 
     return Litestar(
         route_handlers=[
-            health, ready, login, logout, CustomerController, PolicyController, renewals,
-            ContactController, HouseholdController, import_file,
+            health,
+            ready,
+            login,
+            logout,
+            CustomerController,
+            PolicyController,
+            renewals,
+            ContactController,
+            HouseholdController,
+            import_file,
         ],
         dependencies={"runtime": Provide(_runtime, sync_to_thread=False)},
         middleware=[request_log, authentication()],
@@ -69,11 +77,17 @@ def create_app(settings: Settings, *, run_projections: bool = True) -> Litestar:
         request_max_body_size=MAX_JSON_BODY_BYTES,
         response_headers=SECURITY_HEADERS,
         openapi_config=OpenAPIConfig(
-            title="Daicho API", version="1", path="/schema",
+            title="Daicho API",
+            version="1",
+            path="/schema",
             render_plugins=[ScalarRenderPlugin()],
-            components=Components(security_schemes={
-                "BearerToken": SecurityScheme(type="http", scheme="bearer",
-                                              description="token from /api/v1/auth/login")}),
+            components=Components(
+                security_schemes={
+                    "BearerToken": SecurityScheme(
+                        type="http", scheme="bearer", description="token from /api/v1/auth/login"
+                    )
+                }
+            ),
             security=[{"BearerToken": []}],
         ),
         debug=False,

@@ -39,8 +39,13 @@ def create_tables(runtime: Runtime) -> None:
             cursor.execute(statement)
 
 
-def idempotent(runtime: Runtime, request: Request[Any, Any, Any], key: str | None,
-               data: msgspec.Struct, run: Callable[[], Response[Any]]) -> Response[Any]:
+def idempotent(
+    runtime: Runtime,
+    request: Request[Any, Any, Any],
+    key: str | None,
+    data: msgspec.Struct,
+    run: Callable[[], Response[Any]],
+) -> Response[Any]:
     if key is None:
         return run()
     scope = (str(request.user.agency_id), str(request.user.user_id), key)
@@ -50,39 +55,63 @@ def idempotent(runtime: Runtime, request: Request[Any, Any, Any], key: str | Non
     owner = uuid.uuid4().hex
     created = now()
     with runtime.db.transaction() as cursor:
-        cursor.execute("DELETE FROM idempotency_keys WHERE created_at < ?",
-                       ((created - KEY_LIFETIME).isoformat(),))
+        cursor.execute(
+            "DELETE FROM idempotency_keys WHERE created_at < ?",
+            ((created - KEY_LIFETIME).isoformat(),),
+        )
         cursor.execute(
             "INSERT INTO idempotency_keys (agency_id, user_id, key, request_hash, owner, "
             "created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            (*scope, request_hash, owner, created.isoformat()))
+            (*scope, request_hash, owner, created.isoformat()),
+        )
         cursor.execute(
             "SELECT request_hash, owner, status, headers, body FROM idempotency_keys "
-            "WHERE agency_id = ? AND user_id = ? AND key = ?", scope)
+            "WHERE agency_id = ? AND user_id = ? AND key = ?",
+            scope,
+        )
         stored = cursor.fetchone()
     if stored["request_hash"] != request_hash:
-        return problem(422, "Idempotency-Key reused",
-                       "this key was used for a different request; use a new key")
+        return problem(
+            422,
+            "Idempotency-Key reused",
+            "this key was used for a different request; use a new key",
+        )
     if stored["owner"] != owner:
         if stored["status"] is None:
-            return problem(409, "Request in progress",
-                           "a request with this Idempotency-Key is still running; retry later")
-        return Response(content=stored["body"].encode(), status_code=stored["status"],
-                        headers={**json.loads(stored["headers"]), "Idempotent-Replayed": "true"},
-                        media_type="application/json")
+            return problem(
+                409,
+                "Request in progress",
+                "a request with this Idempotency-Key is still running; retry later",
+            )
+        return Response(
+            content=stored["body"].encode(),
+            status_code=stored["status"],
+            headers={**json.loads(stored["headers"]), "Idempotent-Replayed": "true"},
+            media_type="application/json",
+        )
     try:
         response = run()
     except BaseException:
         with runtime.db.transaction() as cursor:
-            cursor.execute("DELETE FROM idempotency_keys WHERE agency_id = ? AND user_id = ? "
-                           "AND key = ? AND owner = ?", (*scope, owner))
+            cursor.execute(
+                "DELETE FROM idempotency_keys WHERE agency_id = ? AND user_id = ? "
+                "AND key = ? AND owner = ?",
+                (*scope, owner),
+            )
         raise
-    headers = {name: response.headers[name] for name in REPLAYED_HEADERS
-               if name in response.headers}
+    headers = {
+        name: response.headers[name] for name in REPLAYED_HEADERS if name in response.headers
+    }
     with runtime.db.transaction() as cursor:
         cursor.execute(
             "UPDATE idempotency_keys SET status = ?, headers = ?, body = ? "
             "WHERE agency_id = ? AND user_id = ? AND key = ? AND owner = ?",
-            (response.status_code, json.dumps(headers),
-             msgspec.json.encode(response.content).decode(), *scope, owner))
+            (
+                response.status_code,
+                json.dumps(headers),
+                msgspec.json.encode(response.content).decode(),
+                *scope,
+                owner,
+            ),
+        )
     return response

@@ -33,7 +33,9 @@ class BearerTokenAuthentication(AbstractAuthenticationMiddleware):
     ) -> AuthenticationResult:
         scheme, _, token = connection.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            raise NotAuthorizedException("send Authorization: Bearer <token> from /api/v1/auth/login")
+            raise NotAuthorizedException(
+                "send Authorization: Bearer <token> from /api/v1/auth/login"
+            )
         runtime = connection.app.state.runtime
         principal = await anyio.to_thread.run_sync(sessions.resolve, runtime.db, token.strip())
         if principal is None:
@@ -42,8 +44,9 @@ class BearerTokenAuthentication(AbstractAuthenticationMiddleware):
 
 
 def authentication() -> DefineMiddleware:
-    return DefineMiddleware(BearerTokenAuthentication, exclude=["^/schema"],
-                            exclude_from_auth_key="exclude_from_auth")
+    return DefineMiddleware(
+        BearerTokenAuthentication, exclude=["^/schema"], exclude_from_auth_key="exclude_from_auth"
+    )
 
 
 def request_log(app: ASGIApp) -> ASGIApp:
@@ -63,8 +66,10 @@ def request_log(app: ASGIApp) -> ASGIApp:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message["headers"] = [*message.get("headers", []),
-                                      (b"x-request-id", request_id.encode())]
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (b"x-request-id", request_id.encode()),
+                ]
             await send(message)
 
         try:

@@ -10,7 +10,6 @@ from types import UnionType
 from typing import Annotated, Any, Union, get_args, get_origin
 
 import msgspec
-
 import structlog
 from litestar import Request, Response
 from litestar.exceptions import (
@@ -43,7 +42,9 @@ class InvalidQuery(ValueError):
         self.detail = detail
 
 
-def problem(status: int, title: str, detail: str | None = None, **extra: Any) -> Response[dict[str, Any]]:
+def problem(
+    status: int, title: str, detail: str | None = None, **extra: Any
+) -> Response[dict[str, Any]]:
     body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
     if detail:
         body["detail"] = detail
@@ -81,16 +82,23 @@ def _body_struct(request: Request[Any, Any, Any]) -> type[msgspec.Struct] | None
 
 
 def _http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
-    titles = {400: "Bad request", 401: "Authentication required", 403: "Forbidden",
-              404: "Not found", 405: "Method not allowed", 413: "Request body too large",
-              429: "Too many requests"}
+    titles = {
+        400: "Bad request",
+        401: "Authentication required",
+        403: "Forbidden",
+        404: "Not found",
+        405: "Method not allowed",
+        413: "Request body too large",
+        429: "Too many requests",
+    }
     detail = exc.detail if exc.status_code != 500 else None
     return problem(exc.status_code, titles.get(exc.status_code, "Error"), detail)
 
 
 def _domain(_: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
-    return problem(422, "Invalid request",
-                   errors=[{"pointer": f"/{exc.field}", "detail": exc.message}])
+    return problem(
+        422, "Invalid request", errors=[{"pointer": f"/{exc.field}", "detail": exc.message}]
+    )
 
 
 def _not_found(_: Request[Any, Any, Any], exc: NotFound) -> Response[Any]:
@@ -98,30 +106,41 @@ def _not_found(_: Request[Any, Any, Any], exc: NotFound) -> Response[Any]:
 
 
 def _conflict(_: Request[Any, Any, Any], exc: VersionConflict) -> Response[Any]:
-    return problem(412, "Precondition failed",
-                   "the record changed since you read it: read it again, then retry",
-                   current_version=exc.current)
+    return problem(
+        412,
+        "Precondition failed",
+        "the record changed since you read it: read it again, then retry",
+        current_version=exc.current,
+    )
 
 
 def _precondition_required(_: Request[Any, Any, Any], __: PreconditionRequired) -> Response[Any]:
-    return problem(428, "Precondition required",
-                   "send If-Match with the ETag of the version you read")
+    return problem(
+        428, "Precondition required", "send If-Match with the ETag of the version you read"
+    )
 
 
 def _invalid_query(_: Request[Any, Any, Any], exc: InvalidQuery) -> Response[Any]:
-    return problem(400, "Invalid query",
-                   errors=[{"pointer": f"#/query/{exc.parameter}", "detail": exc.detail}])
+    return problem(
+        400, "Invalid query", errors=[{"pointer": f"#/query/{exc.parameter}", "detail": exc.detail}]
+    )
 
 
 def _invalid_cursor(_: Request[Any, Any, Any], __: InvalidCursor) -> Response[Any]:
-    return problem(400, "Invalid query", errors=[
-        {"pointer": "#/query/cursor", "detail": "not a cursor of this query: start again"}])
+    return problem(
+        400,
+        "Invalid query",
+        errors=[{"pointer": "#/query/cursor", "detail": "not a cursor of this query: start again"}],
+    )
 
 
 def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     # The type only: an exception's text may carry data from the request.
-    log.error("unhandled_error", error_type=type(exc).__name__,
-              request_id=request.scope.get("state", {}).get("request_id"))
+    log.error(
+        "unhandled_error",
+        error_type=type(exc).__name__,
+        request_id=request.scope.get("state", {}).get("request_id"),
+    )
     return problem(500, "Internal server error")
 
 

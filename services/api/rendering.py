@@ -23,16 +23,22 @@ def as_struct(row: dict[str, Any], struct: type[S]) -> S:
     return msgspec.convert(row, struct, strict=False)
 
 
-def _with_etag(body: msgspec.Struct, version: int, status: int,
-               location: str | None = None) -> Response[Any]:
+def _with_etag(
+    body: msgspec.Struct, version: int, status: int, location: str | None = None
+) -> Response[Any]:
     headers = {"ETag": etag(version)}
     if location:
         headers["Location"] = location
     return Response(body, status_code=status, headers=headers)
 
 
-def customer_response(runtime: Runtime, request: Request[Any, Any, Any], customer_id: UUID,
-                      status: int = 200, location: str | None = None) -> Response[Any]:
+def customer_response(
+    runtime: Runtime,
+    request: Request[Any, Any, Any],
+    customer_id: UUID,
+    status: int = 200,
+    location: str | None = None,
+) -> Response[Any]:
     row = queries.get_customer(runtime.db, request.user.agency_id, customer_id)
     if row is None:
         raise NotFound("customer")
@@ -47,8 +53,13 @@ def customer_page(page: queries.Page, role: str) -> schemas.CustomerPage:
     )
 
 
-def policy_response(runtime: Runtime, request: Request[Any, Any, Any], policy_id: UUID,
-                    status: int = 200, location: str | None = None) -> Response[Any]:
+def policy_response(
+    runtime: Runtime,
+    request: Request[Any, Any, Any],
+    policy_id: UUID,
+    status: int = 200,
+    location: str | None = None,
+) -> Response[Any]:
     row = queries.get_policy(runtime.db, request.user.agency_id, policy_id)
     if row is None:
         raise NotFound("policy")
@@ -62,8 +73,13 @@ def policy_page(page: queries.Page) -> schemas.PolicyPage:
     )
 
 
-def contact_response(runtime: Runtime, request: Request[Any, Any, Any], contact_id: UUID,
-                     status: int = 200, location: str | None = None) -> Response[Any]:
+def contact_response(
+    runtime: Runtime,
+    request: Request[Any, Any, Any],
+    contact_id: UUID,
+    status: int = 200,
+    location: str | None = None,
+) -> Response[Any]:
     row = queries.get_contact(runtime.db, request.user.agency_id, contact_id)
     if row is None:
         raise NotFound("contact record")
@@ -73,14 +89,20 @@ def contact_response(runtime: Runtime, request: Request[Any, Any, Any], contact_
 
 def contact_page(page: queries.Page, role: str) -> schemas.ContactPage:
     return schemas.ContactPage(
-        items=[as_struct(redact(row, role, CONTACT_FREE_TEXT), schemas.Contact)
-               for row in page.items],
+        items=[
+            as_struct(redact(row, role, CONTACT_FREE_TEXT), schemas.Contact) for row in page.items
+        ],
         next_cursor=page.next_cursor,
     )
 
 
-def household_response(runtime: Runtime, request: Request[Any, Any, Any], household_id: UUID,
-                       status: int = 200, location: str | None = None) -> Response[Any]:
+def household_response(
+    runtime: Runtime,
+    request: Request[Any, Any, Any],
+    household_id: UUID,
+    status: int = 200,
+    location: str | None = None,
+) -> Response[Any]:
     row = queries.get_household(runtime.db, request.user.agency_id, household_id)
     if row is None:
         raise NotFound("household")
@@ -93,9 +115,15 @@ def household_response(runtime: Runtime, request: Request[Any, Any, Any], househ
 Render = Callable[..., Response[Any]]
 
 
-def written(runtime: Runtime, position: int | None, record_id: UUID, render: Render,
-            request: Request[Any, Any, Any], status: int,
-            location: str | None = None) -> Response[Any]:
+def written(
+    runtime: Runtime,
+    position: int | None,
+    record_id: UUID,
+    render: Render,
+    request: Request[Any, Any, Any],
+    status: int,
+    location: str | None = None,
+) -> Response[Any]:
     """The response to a write, once the read models show it (read-your-writes).
 
     If they lag beyond the timeout, 202 with the id and log position instead of a
@@ -104,5 +132,28 @@ def written(runtime: Runtime, position: int | None, record_id: UUID, render: Ren
     if runtime.caught_up_to(position):
         return render(runtime, request, record_id, status=status, location=location)
     headers = {"Location": location} if location else None
-    return Response(schemas.Accepted(id=record_id, position=position), status_code=202,
-                    headers=headers)
+    return Response(
+        schemas.Accepted(id=record_id, position=position), status_code=202, headers=headers
+    )
+
+
+def created(
+    runtime: Runtime,
+    request: Request[Any, Any, Any],
+    idempotency_key: str | None,
+    data: msgspec.Struct,
+    create: Callable[[], tuple[UUID, int | None]],
+    render: Render,
+    collection: str,
+) -> Response[Any]:
+    """The response to a POST that creates a record: idempotent, read-your-writes,
+    201 with Location."""
+    from services.api.idempotency import idempotent
+
+    def run() -> Response[Any]:
+        record_id, position = create()
+        return written(
+            runtime, position, record_id, render, request, 201, location=f"{collection}/{record_id}"
+        )
+
+    return idempotent(runtime, request, idempotency_key, data, run)

@@ -21,8 +21,11 @@ _DESCRIPTIONS = {
 
 def problems(*statuses: int) -> dict[int, ResponseSpec]:
     return {
-        status: ResponseSpec(data_container=Problem, description=_DESCRIPTIONS[status],
-                             media_type="application/problem+json")
+        status: ResponseSpec(
+            data_container=Problem,
+            description=_DESCRIPTIONS[status],
+            media_type="application/problem+json",
+        )
         for status in statuses
     }
 

@@ -30,7 +30,8 @@ Frequency = Literal["monthly", "annual", "single", "semiannual", "quarterly"]
 PolicyStatus = Literal["in_force", "lapsed", "cancelled", "renewed"]
 Channel = Literal["visit", "phone", "email", "letter", "online", "other"]
 ContactKind = Literal[
-    "general", "intent_confirmation", "comparison_recommendation", "complaint", "other"]
+    "general", "intent_confirmation", "comparison_recommendation", "complaint", "other"
+]
 
 
 class Request(Struct, forbid_unknown_fields=True, kw_only=True):
@@ -40,7 +41,8 @@ class Request(Struct, forbid_unknown_fields=True, kw_only=True):
 def given(body: Struct, *, without: tuple[str, ...] = ("reason",)) -> dict[str, Any]:
     """The fields a request actually carries (UNSET ones left out)."""
     return {
-        name: value for name in body.__struct_fields__
+        name: value
+        for name in body.__struct_fields__
         if (value := getattr(body, name)) is not UNSET and name not in without
     }
 

@@ -8,7 +8,6 @@ field by its JSON pointer (RFC 6901).
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import msgspec
 
@@ -18,8 +17,9 @@ _AT = re.compile(r" - at `\$(.*)`$")
 def _pointer(path: str) -> str:
     """`$.phones[1]` style paths (msgspec's) to JSON pointers: `/phones/1`."""
     parts = re.findall(r"\.([^.\[]+)|\[(\d+)\]", path)
-    return "".join("/" + (name or index).replace("~", "~0").replace("/", "~1")
-                   for name, index in parts)
+    return "".join(
+        "/" + (name or index).replace("~", "~0").replace("/", "~1") for name, index in parts
+    )
 
 
 def field_errors(body: bytes, struct: type[msgspec.Struct]) -> list[dict[str, str]]:
@@ -33,7 +33,8 @@ def field_errors(body: bytes, struct: type[msgspec.Struct]) -> list[dict[str, st
     fields = {f.encode_name: f for f in msgspec.structs.fields(struct)}
     errors = [
         {"pointer": _pointer(f".{key}"), "detail": "unknown field"}
-        for key in value if key not in fields
+        for key in value
+        if key not in fields
     ]
     for name, field in fields.items():
         if name not in value:
@@ -46,6 +47,5 @@ def field_errors(body: bytes, struct: type[msgspec.Struct]) -> list[dict[str, st
             message = str(error)
             match = _AT.search(message)
             sub = match.group(1) if match else ""
-            errors.append({"pointer": f"/{name}{_pointer(sub)}",
-                           "detail": _AT.sub("", message)})
+            errors.append({"pointer": f"/{name}{_pointer(sub)}", "detail": _AT.sub("", message)})
     return errors

@@ -24,10 +24,14 @@ def register(commands: Commands) -> None:
     command.add_argument("file", type=Path, help="the CSV file exported from Excel")
     command.add_argument("--agency", required=True, help="the agency's code")
     command.add_argument("--encoding", choices=["auto", "utf-8", "cp932"], default="auto")
-    command.add_argument("--insurer", help="the insurer of every row, for files without "
-                         "a 保険会社 column (exports of a single insurer)")
-    command.add_argument("--dry-run", action="store_true",
-                         help="check every row and report, but record nothing")
+    command.add_argument(
+        "--insurer",
+        help="the insurer of every row, for files without "
+        "a 保険会社 column (exports of a single insurer)",
+    )
+    command.add_argument(
+        "--dry-run", action="store_true", help="check every row and report, but record nothing"
+    )
     command.add_argument("--json", action="store_true", help="print the summary as JSON")
     command.set_defaults(handler=import_file)
 
@@ -37,9 +41,15 @@ def import_file(args: argparse.Namespace) -> int:
     ledger = open_ledger()
     try:
         agency = agency_by_code(ledger, args.agency)
-        summary = run_import(ledger, agency, cli_meta(), data,
-                             encoding=args.encoding, dry_run=args.dry_run,
-                             default_insurer=args.insurer)
+        summary = run_import(
+            ledger,
+            agency,
+            cli_meta(),
+            data,
+            encoding=args.encoding,
+            dry_run=args.dry_run,
+            default_insurer=args.insurer,
+        )
     except (UnknownAgency, UnusableInput) as error:
         raise UsageError(str(error)) from None
     if args.json:

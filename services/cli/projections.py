@@ -53,8 +53,14 @@ def show_status(args: argparse.Namespace) -> int:
     statuses = projections.status()
     projections.close()
     if args.json:
-        print(json.dumps([{"name": s.name, "position": s.position, "head": s.head,
-                           "lag": s.lag} for s in statuses]))
+        print(
+            json.dumps(
+                [
+                    {"name": s.name, "position": s.position, "head": s.head, "lag": s.lag}
+                    for s in statuses
+                ]
+            )
+        )
     else:
         for s in statuses:
             print(f"{s.name:<20} position {s.position:>10}  head {s.head:>10}  lag {s.lag}")

@@ -19,10 +19,16 @@ def register(commands: Commands) -> None:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1, help="API processes (default 1)")
-    serve.add_argument("--demo", action="store_true",
-                       help="load the demo agency first and print a login for each role")
-    serve.add_argument("--no-projections", action="store_true",
-                       help="leave the read models to a separate `daicho projections run`")
+    serve.add_argument(
+        "--demo",
+        action="store_true",
+        help="load the demo agency first and print a login for each role",
+    )
+    serve.add_argument(
+        "--no-projections",
+        action="store_true",
+        help="leave the read models to a separate `daicho projections run`",
+    )
     serve.set_defaults(handler=serve_api)
 
 
@@ -34,11 +40,21 @@ def serve_api(args: argparse.Namespace) -> int:
 
         os.environ["DAICHO_PROJECTIONS"] = "external"
     settings = Settings.from_env()
-    print(f"Daicho API on http://{args.host}:{args.port} (store: {settings.backend}; "
-          f"API docs at /schema)", flush=True)
-    uvicorn.run("services.api.app:app_from_env", factory=True, host=args.host,
-                port=args.port, workers=args.workers, log_config=None, access_log=False,
-                server_header=False)
+    print(
+        f"Daicho API on http://{args.host}:{args.port} (store: {settings.backend}; "
+        f"API docs at /schema)",
+        flush=True,
+    )
+    uvicorn.run(
+        "services.api.app:app_from_env",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_config=None,
+        access_log=False,
+        server_header=False,
+    )
     return EXIT_OK
 
 
@@ -55,5 +71,8 @@ def _load_demo() -> None:
     ledger.close()
     print(f"demo agency '{DEMO_CODE}': log in with POST /api/v1/auth/login", flush=True)
     for login in logins:
-        print(f'  {login.role:<13} {{"agency": "{DEMO_CODE}", "username": '
-              f'"{login.username}", "password": "{login.password}"}}', flush=True)
+        print(
+            f'  {login.role:<13} {{"agency": "{DEMO_CODE}", "username": '
+            f'"{login.username}", "password": "{login.password}"}}',
+            flush=True,
+        )

@@ -24,8 +24,11 @@ def register(commands: Commands) -> None:
     add.add_argument("--agency", required=True, help="the agency's code")
     add.add_argument("--username", required=True)
     add.add_argument("--role", required=True, choices=sorted(ROLES))
-    add.add_argument("--password-stdin", action="store_true",
-                     help="read the password from the first line of standard input")
+    add.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from the first line of standard input",
+    )
     add.set_defaults(handler=add_user_command)
 
 
@@ -47,8 +50,14 @@ def add_user_command(args: argparse.Namespace) -> int:
     except UnknownAgency as error:
         raise UsageError(str(error)) from None
     try:
-        user = add_user(ledger, cli_meta(), agency, username=args.username, role=args.role,
-                        password=_password(args.password_stdin))
+        user = add_user(
+            ledger,
+            cli_meta(),
+            agency,
+            username=args.username,
+            role=args.role,
+            password=_password(args.password_stdin),
+        )
     except UserExists as error:
         raise UsageError(str(error)) from None
     print(f"user {user.username} ({user.role}) added to {agency.code} (id {user.id})")

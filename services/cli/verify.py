@@ -12,9 +12,12 @@ from services.cli.common import EXIT_OK, EXIT_TAMPERED, Commands, UsageError, op
 def register(commands: Commands) -> None:
     verify = commands.add_parser("verify", help="recompute both hash chains from the store")
     verify.add_argument("--json", action="store_true", help="print the result as JSON")
-    verify.add_argument("--expect-head", metavar="POSITION:HASH",
-                        help="a head printed by an earlier run and kept outside the database: "
-                        "fail unless today's chain still passes through it")
+    verify.add_argument(
+        "--expect-head",
+        metavar="POSITION:HASH",
+        help="a head printed by an earlier run and kept outside the database: "
+        "fail unless today's chain still passes through it",
+    )
     verify.set_defaults(handler=run_verify)
 
 

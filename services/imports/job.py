@@ -79,8 +79,14 @@ def policy_key(insurer: str, policy_number: str) -> str:
 class _Job:
     """The state of one run: aggregates touched so far, and the counts."""
 
-    def __init__(self, ledger: Ledger, agency: Agency, context: EventContext,
-                 summary: ImportSummary, default_insurer: str | None) -> None:
+    def __init__(
+        self,
+        ledger: Ledger,
+        agency: Agency,
+        context: EventContext,
+        summary: ImportSummary,
+        default_insurer: str | None,
+    ) -> None:
         self.default_insurer = default_insurer
         self.ledger = ledger
         self.agency = agency
@@ -109,8 +115,10 @@ class _Job:
         if row.policy_number:
             if not insurer:
                 raise DomainError(
-                    "insurer", "is required with a policy number: add a 保険会社 column, "
-                    "or name the insurer of the whole file with --insurer")
+                    "insurer",
+                    "is required with a policy number: add a 保険会社 column, "
+                    "or name the insurer of the whole file with --insurer",
+                )
             policy_id = self.agency.derive_id("policy", policy_key(insurer, row.policy_number))
         before = {i: copy.deepcopy(self.loaded.get(i)) for i in (customer_id, policy_id) if i}
         try:
@@ -135,8 +143,13 @@ class _Job:
             raise
         self._count(customer_id, customer_is_new, policy_id, policy_version)
 
-    def _count(self, customer_id: UUID, customer_is_new: bool, policy_id: UUID | None,
-               policy_version: int | None) -> None:
+    def _count(
+        self,
+        customer_id: UUID,
+        customer_is_new: bool,
+        policy_id: UUID | None,
+        policy_version: int | None,
+    ) -> None:
         """Counts distinct records, once the row is safely applied."""
         if customer_is_new:
             self.created.add(customer_id)
@@ -146,8 +159,10 @@ class _Job:
             return
         if policy_version is None:
             self.policies_created.add(policy_id)
-        elif (self.loaded[policy_id].version != policy_version
-              and policy_id not in self.policies_created):
+        elif (
+            self.loaded[policy_id].version != policy_version
+            and policy_id not in self.policies_created
+        ):
             self.policies_updated.add(policy_id)
 
     def _apply_customer(self, customer_id: UUID, row: ImportRow) -> Customer:
@@ -163,17 +178,22 @@ class _Job:
         given = {name: value for name, value in fields.items() if value is not None}
         if customer is None:
             customer = Customer.register(
-                self.context, id=customer_id, today=self.today, kind=row.kind,
-                name=row.name, kana=row.kana or row.name, phones=list(row.phones), **{
-                    k: v for k, v in given.items() if k != "kana"
-                },
+                self.context,
+                id=customer_id,
+                today=self.today,
+                kind=row.kind,
+                name=row.name,
+                kana=row.kana or row.name,
+                phones=list(row.phones),
+                **{k: v for k, v in given.items() if k != "kana"},
             )
             self.loaded[customer_id] = customer
             return customer
         assert isinstance(customer, Customer)
         # Phones accumulate: a number in the file that the customer lacks is added.
-        new_phones = [p for p in row.phones
-                      if p not in {text.phone_digits(q) for q in customer.phones}]
+        new_phones = [
+            p for p in row.phones if p not in {text.phone_digits(q) for q in customer.phones}
+        ]
         if new_phones:
             given["phones"] = [*customer.phones, *new_phones]
         customer.change(self.context, today=self.today, **given)
@@ -197,8 +217,12 @@ class _Job:
             if missing:
                 raise DomainError(missing[0], "is required for a new policy")
             policy = Policy.register(
-                self.context, id=policy_id, insurer=insurer or "",
-                policy_number=row.policy_number or "", policyholder_id=customer_id, **fields,
+                self.context,
+                id=policy_id,
+                insurer=insurer or "",
+                policy_number=row.policy_number or "",
+                policyholder_id=customer_id,
+                **fields,
             )
             self.loaded[policy_id] = policy
             return policy
@@ -208,8 +232,14 @@ class _Job:
 
 
 def run_import(
-    ledger: Ledger, agency: Agency, meta: RequestMeta, data: bytes, *,
-    encoding: str = "auto", dry_run: bool = False, default_insurer: str | None = None,
+    ledger: Ledger,
+    agency: Agency,
+    meta: RequestMeta,
+    data: bytes,
+    *,
+    encoding: str = "auto",
+    dry_run: bool = False,
+    default_insurer: str | None = None,
 ) -> ImportSummary:
     """Imports one CSV file for `agency`. Raises UnusableInput when nothing can be read;
     otherwise every good row is imported and every bad one reported by line."""
@@ -217,18 +247,27 @@ def run_import(
     parsed = parse_csv(text_)
     job_id = uuid.uuid4()
     summary = ImportSummary(
-        job_id=job_id, file_sha256=hashlib.sha256(data).hexdigest(), encoding=used,
-        dry_run=dry_run, rows_rejected=list(parsed.rejected),
+        job_id=job_id,
+        file_sha256=hashlib.sha256(data).hexdigest(),
+        encoding=used,
+        dry_run=dry_run,
+        rows_rejected=list(parsed.rejected),
         ignored_columns=list(parsed.ignored_columns),
     )
     import_meta = RequestMeta(
-        actor=f"system:import:{job_id}", agency_id=agency.id,
-        request_id=meta.request_id, source=meta.source,
+        actor=f"system:import:{job_id}",
+        agency_id=agency.id,
+        request_id=meta.request_id,
+        source=meta.source,
     )
     context = import_meta.context()
     job_record = ImportJob.start(
-        context, id=job_id, file_sha256=summary.file_sha256, file_size=len(data),
-        encoding=used, rows=len(parsed.rows) + len(parsed.rejected),
+        context,
+        id=job_id,
+        file_sha256=summary.file_sha256,
+        file_size=len(data),
+        encoding=used,
+        rows=len(parsed.rows) + len(parsed.rejected),
     )
     if not dry_run:
         ledger.save(job_record)
@@ -245,9 +284,11 @@ def run_import(
     summary.policies_created = len(job.policies_created)
     summary.policies_updated = len(job.policies_updated)
     job_record.complete(
-        context, customers_created=summary.customers_created,
+        context,
+        customers_created=summary.customers_created,
         customers_matched=summary.customers_matched,
-        policies_created=summary.policies_created, policies_updated=summary.policies_updated,
+        policies_created=summary.policies_created,
+        policies_updated=summary.policies_updated,
         rows_rejected=[{"line": r.line, "reason": r.reason} for r in summary.rows_rejected],
     )
     if not dry_run:

@@ -25,7 +25,5 @@ def parse_postal_code(text: str) -> str:
     if _SEVEN_DIGITS.fullmatch(digits):
         return digits
     if _SIX_DIGITS.fullmatch(digits):
-        raise InvalidValue(
-            "has 6 digits: a leading zero may have been lost in Excel, fix the file"
-        )
+        raise InvalidValue("has 6 digits: a leading zero may have been lost in Excel, fix the file")
     raise InvalidValue("must be 7 digits, like 160-0023")

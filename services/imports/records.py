@@ -41,6 +41,6 @@ def read_records(text: str) -> list[Record]:
         except csv.Error as exc:
             raise UnusableInput(
                 f"line {start}: the CSV quoting is broken ({exc}); "
-                "check for a stray double quote (\") in that line or just after it"
+                'check for a stray double quote (") in that line or just after it'
             ) from None
         records.append(Record(start, cells))

@@ -14,10 +14,10 @@ from litestar.testing import TestClient
 from domain.roles import ROLES
 from infra.ledger import Ledger
 from infra.settings import Settings
+from services import users
 from services.agencies import register_agency
 from services.api.app import create_app
 from services.requests import cli_meta
-from services import users
 from services.users import add_user
 
 PASSWORD = "correct horse battery staple"
@@ -31,8 +31,9 @@ class Tokens(dict[str, str]):
         self.client = client
 
     def __missing__(self, role: str) -> str:
-        agency, username = ("momiji", "agent-user") if role == "other-agency" else (
-            "sakura", f"{role}-user")
+        agency, username = (
+            ("momiji", "agent-user") if role == "other-agency" else ("sakura", f"{role}-user")
+        )
         self[role] = token = login(self.client, agency, username)
         return token
 
@@ -46,24 +47,26 @@ class Api:
         return {"Authorization": f"Bearer {self.tokens[role]}", **extra}
 
     def get(self, path: str, role: str = "agent", **kwargs: Any) -> Any:
-        return self.client.get(path, headers=self.headers(role, **kwargs.pop("headers", {})),
-                               **kwargs)
+        return self.client.get(
+            path, headers=self.headers(role, **kwargs.pop("headers", {})), **kwargs
+        )
 
     def post(self, path: str, role: str = "agent", **kwargs: Any) -> Any:
-        return self.client.post(path, headers=self.headers(role, **kwargs.pop("headers", {})),
-                                **kwargs)
+        return self.client.post(
+            path, headers=self.headers(role, **kwargs.pop("headers", {})), **kwargs
+        )
 
     def patch(self, path: str, role: str = "agent", **kwargs: Any) -> Any:
-        return self.client.patch(path, headers=self.headers(role, **kwargs.pop("headers", {})),
-                                 **kwargs)
+        return self.client.patch(
+            path, headers=self.headers(role, **kwargs.pop("headers", {})), **kwargs
+        )
 
 
 def _seed(settings: Settings) -> None:
     ledger = Ledger(settings)
     sakura = register_agency(ledger, cli_meta(), code="sakura", name="さくら保険サービス")
     for role in ROLES:
-        add_user(ledger, cli_meta(), sakura, username=f"{role}-user", role=role,
-                 password=PASSWORD)
+        add_user(ledger, cli_meta(), sakura, username=f"{role}-user", role=role, password=PASSWORD)
     momiji = register_agency(ledger, cli_meta(), code="momiji", name="もみじ保険サービス")
     add_user(ledger, cli_meta(), momiji, username="agent-user", role="agent", password=PASSWORD)
     ledger.close()
@@ -73,13 +76,15 @@ def _seed(settings: Settings) -> None:
 def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     """argon2id at its production cost takes ~0.4 s a hash on this machine; the tests
     use the same algorithm at the lowest cost, so that they test logic, not the CPU."""
-    monkeypatch.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024,
-                                                         parallelism=1))
+    monkeypatch.setattr(
+        users, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    )
 
 
 def login(client: TestClient[Any], agency: str, username: str) -> str:
-    response = client.post("/api/v1/auth/login",
-                           json={"agency": agency, "username": username, "password": PASSWORD})
+    response = client.post(
+        "/api/v1/auth/login", json={"agency": agency, "username": username, "password": PASSWORD}
+    )
     assert response.status_code == 200, response.text
     return response.json()["access_token"]
 

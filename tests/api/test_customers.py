@@ -5,9 +5,13 @@ from __future__ import annotations
 from tests.api.conftest import Api
 
 TARO = {
-    "name": "山田 太郎", "kana": "ヤマダ タロウ", "birth_date": "1980-04-01",
-    "postal_code": "160-0023", "address": "東京都新宿区西新宿2丁目8-1",
-    "phones": ["03-5321-1111", "090-1234-5678"], "email": "taro@example.jp",
+    "name": "山田 太郎",
+    "kana": "ヤマダ タロウ",
+    "birth_date": "1980-04-01",
+    "postal_code": "160-0023",
+    "address": "東京都新宿区西新宿2丁目8-1",
+    "phones": ["03-5321-1111", "090-1234-5678"],
+    "email": "taro@example.jp",
 }
 PERSONAL = {"name", "kana", "birth_date", "postal_code", "address", "phones", "email"}
 
@@ -20,8 +24,18 @@ def create(api: Api, body: dict | None = None, **headers: str) -> dict:
 
 def test_register_then_read_your_write(api: Api) -> None:
     created = create(api)
-    assert {"id", "name", "kana", "birth_date", "postal_code", "address", "phones", "email",
-            "status", "version"} <= set(created)
+    assert {
+        "id",
+        "name",
+        "kana",
+        "birth_date",
+        "postal_code",
+        "address",
+        "phones",
+        "email",
+        "status",
+        "version",
+    } <= set(created)
     assert created["postal_code"] == "1600023" and created["status"] == "active"
     response = api.get(f"/api/v1/customers/{created['id']}")
     assert response.status_code == 200
@@ -35,8 +49,12 @@ def test_another_agency_gets_404_as_for_a_missing_record(api: Api) -> None:
     missing = api.get("/api/v1/customers/00000000-0000-4000-8000-000000000000")
     assert theirs.status_code == missing.status_code == 404
     assert theirs.json() == missing.json()
-    patch = api.patch(f"/api/v1/customers/{created['id']}", role="other-agency",
-                      json={"address": "x"}, headers={"If-Match": '"1"'})
+    patch = api.patch(
+        f"/api/v1/customers/{created['id']}",
+        role="other-agency",
+        json={"address": "x"},
+        headers={"If-Match": '"1"'},
+    )
     assert patch.status_code == 404
     search = api.get("/api/v1/customers", role="other-agency", params={"q": "ヤマダ"})
     assert search.json()["items"] == []
@@ -86,14 +104,17 @@ def test_idempotent_retry_returns_the_first_result(api: Api) -> None:
     assert again.status_code == 201 and again.json()["id"] == first["id"]
     listing = api.get("/api/v1/customers", params={"q": "ヤマダ"}).json()["items"]
     assert len(listing) == 1
-    other = api.post("/api/v1/customers", json={**TARO, "name": "山田 次郎"},
-                     headers={"Idempotency-Key": "k-1"})
+    other = api.post(
+        "/api/v1/customers", json={**TARO, "name": "山田 次郎"}, headers={"Idempotency-Key": "k-1"}
+    )
     assert other.status_code == 422
 
 
 def test_validation_errors_name_every_bad_field(api: Api) -> None:
-    response = api.post("/api/v1/customers", json={
-        "name": 5, "kana": "ヤマダ", "phones": ["03", 7], "shoe_size": 27})
+    response = api.post(
+        "/api/v1/customers",
+        json={"name": 5, "kana": "ヤマダ", "phones": ["03", 7], "shoe_size": 27},
+    )
     assert response.status_code == 422
     assert response.headers["content-type"].startswith("application/problem+json")
     pointers = {error["pointer"] for error in response.json()["errors"]}
@@ -104,7 +125,8 @@ def test_domain_rules_name_the_field(api: Api) -> None:
     response = api.post("/api/v1/customers", json={**TARO, "postal_code": "16000"})
     assert response.status_code == 422
     assert response.json()["errors"] == [
-        {"pointer": "/postal_code", "detail": response.json()["errors"][0]["detail"]}]
+        {"pointer": "/postal_code", "detail": response.json()["errors"][0]["detail"]}
+    ]
 
 
 def test_oversized_body_is_413(api: Api) -> None:
@@ -120,8 +142,10 @@ def test_search_matches_kana_in_every_form_and_phone_and_postal_code(api: Api) -
 
 
 def test_cursor_pagination_visits_each_customer_once(api: Api) -> None:
-    ids = {create(api, {**TARO, "name": f"山田 {i}", "kana": f"ヤマダ {i:02d}"})["id"]
-           for i in range(7)}
+    ids = {
+        create(api, {**TARO, "name": f"山田 {i}", "kana": f"ヤマダ {i:02d}"})["id"]
+        for i in range(7)
+    }
     seen: list[str] = []
     cursor = None
     while True:

@@ -15,8 +15,9 @@ DATA = Path(__file__).parent.parent / "data"
 
 def test_import_upload_reports_rejected_rows(api: Api) -> None:
     content = (DATA / "agency_export_cp932.csv").read_bytes()
-    response = api.post("/api/v1/imports", role="manager",
-                        files={"file": ("export.csv", content, "text/csv")})
+    response = api.post(
+        "/api/v1/imports", role="manager", files={"file": ("export.csv", content, "text/csv")}
+    )
     assert response.status_code == 200, response.text
     summary = response.json()
     assert (summary["customers_created"], summary["policies_created"]) == (25, 35)
@@ -27,23 +28,26 @@ def test_import_upload_reports_rejected_rows(api: Api) -> None:
 
 def test_import_upload_over_the_limit_is_413_and_starts_no_job(api: Api) -> None:
     big = b"x" * (10 * 1024 * 1024 + 1)
-    response = api.post("/api/v1/imports", role="manager",
-                        files={"file": ("big.csv", big, "text/csv")})
+    response = api.post(
+        "/api/v1/imports", role="manager", files={"file": ("big.csv", big, "text/csv")}
+    )
     assert response.status_code == 413
     assert api.get("/api/v1/customers").json()["items"] == []
 
 
 def test_unusable_upload_is_400_with_a_reason(api: Api) -> None:
     content = (DATA / "not_a_csv_latin1.csv").read_bytes()
-    response = api.post("/api/v1/imports", role="manager",
-                        files={"file": ("x.csv", content, "text/csv")})
+    response = api.post(
+        "/api/v1/imports", role="manager", files={"file": ("x.csv", content, "text/csv")}
+    )
     assert response.status_code == 400
     assert "neither UTF-8 nor CP932" in response.json()["errors"][0]["detail"]
 
 
 def test_agents_may_not_import(api: Api) -> None:
-    response = api.post("/api/v1/imports", role="agent",
-                        files={"file": ("x.csv", b"a,b\n", "text/csv")})
+    response = api.post(
+        "/api/v1/imports", role="agent", files={"file": ("x.csv", b"a,b\n", "text/csv")}
+    )
     assert response.status_code == 403
 
 
@@ -57,9 +61,18 @@ def test_openapi_documents_routes_and_public_security(api: Api) -> None:
     schema = api.client.get("/schema/openapi.json").json()
     assert schema["openapi"].startswith("3.1")
     paths = schema["paths"]
-    for path in ("/api/v1/customers", "/api/v1/customers/{customer_id}", "/api/v1/policies",
-                 "/api/v1/renewals", "/api/v1/contacts", "/api/v1/households",
-                 "/api/v1/imports", "/api/v1/auth/login", "/health", "/ready"):
+    for path in (
+        "/api/v1/customers",
+        "/api/v1/customers/{customer_id}",
+        "/api/v1/policies",
+        "/api/v1/renewals",
+        "/api/v1/contacts",
+        "/api/v1/households",
+        "/api/v1/imports",
+        "/api/v1/auth/login",
+        "/health",
+        "/ready",
+    ):
         assert path in paths, path
     assert paths["/health"]["get"]["security"] == [{}]
     assert paths["/api/v1/auth/login"]["post"]["security"] == [{}]
@@ -83,6 +96,11 @@ def test_request_log_has_no_personal_data_tokens_or_bodies(
     assert len(requests) == 3
     for line in requests:
         assert {"request_id", "actor", "agency", "route", "status", "latency_ms"} <= set(line)
-    for value in (*[v for v in TARO.values() if isinstance(v, str)], "ヤマダ",
-                  "09012345678", "090-1234-5678", token):
+    for value in (
+        *[v for v in TARO.values() if isinstance(v, str)],
+        "ヤマダ",
+        "09012345678",
+        "090-1234-5678",
+        token,
+    ):
         assert value not in logged, value

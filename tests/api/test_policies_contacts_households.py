@@ -10,10 +10,16 @@ from tests.api.test_customers import TARO, create
 
 def policy_body(holder: str, end: date | None, **extra: object) -> dict:
     return {
-        "insurer": "東京海上日動火災保険", "line": "auto", "policy_number": "P-0001",
-        "policyholder_id": holder, "premium": 58_390, "payment_frequency": "annual",
-        "start_date": "2025-04-01", "end_date": end.isoformat() if end else None,
-        "agent_id": "agent-tanaka", **extra,
+        "insurer": "東京海上日動火災保険",
+        "line": "auto",
+        "policy_number": "P-0001",
+        "policyholder_id": holder,
+        "premium": 58_390,
+        "payment_frequency": "annual",
+        "start_date": "2025-04-01",
+        "end_date": end.isoformat() if end else None,
+        "agent_id": "agent-tanaka",
+        **extra,
     }
 
 
@@ -27,16 +33,20 @@ def test_policy_lifecycle_and_listing(api: Api) -> None:
     assert changed.status_code == 200 and changed.json()["premium"] == 60_000
     lapsed = api.post(f"{path}/status", json={"status": "lapsed"}, headers={"If-Match": '"2"'})
     assert lapsed.status_code == 200 and lapsed.json()["status"] == "lapsed"
-    for params in ({"customer_id": holder}, {"agent": "agent-tanaka"},
-                   {"insurer": "東京海上日動火災保険"}):
+    for params in (
+        {"customer_id": holder},
+        {"agent": "agent-tanaka"},
+        {"insurer": "東京海上日動火災保険"},
+    ):
         items = api.get("/api/v1/policies", params=params).json()["items"]
         assert [item["id"] for item in items] == [policy["id"]], params
 
 
 def test_policy_for_another_agencys_customer_is_refused(api: Api) -> None:
     holder = create(api)["id"]
-    response = api.post("/api/v1/policies", role="other-agency",
-                        json=policy_body(holder, date(2026, 4, 1)))
+    response = api.post(
+        "/api/v1/policies", role="other-agency", json=policy_body(holder, date(2026, 4, 1))
+    )
     assert response.status_code == 404
 
 
@@ -53,8 +63,13 @@ def test_renewals_due_in_a_window_per_agent_sorted_by_date(api: Api) -> None:
     ends = [today + timedelta(days=d) for d in (40, 10, 400, 20)]
     for number, end in enumerate(ends):
         agent = "agent-sato" if number == 3 else "agent-tanaka"
-        body = policy_body(holder, end, policy_number=f"R-{number}", agent_id=agent,
-                           start_date=(end - timedelta(days=365)).isoformat())
+        body = policy_body(
+            holder,
+            end,
+            policy_number=f"R-{number}",
+            agent_id=agent,
+            start_date=(end - timedelta(days=365)).isoformat(),
+        )
         assert api.post("/api/v1/policies", json=body).status_code == 201
     window = {"from": today.isoformat(), "to": (today + timedelta(days=60)).isoformat()}
     due = api.get("/api/v1/renewals", params=window).json()["items"]
@@ -67,28 +82,54 @@ def test_renewals_due_in_a_window_per_agent_sorted_by_date(api: Api) -> None:
 
 def test_contact_records_including_intent_and_comparison(api: Api) -> None:
     customer = create(api)["id"]
-    base = {"customer_id": customer, "occurred_at": "2026-11-30T01:00:00Z", "channel": "visit",
-            "agent_id": "agent-tanaka"}
-    intent = api.post("/api/v1/contacts", json={
-        **base, "kind": "intent_confirmation", "summary": "意向把握を実施",
-        "customer_intent": "自動車保険の補償を見直したい", "products_proposed": ["総合自動車保険"]})
+    base = {
+        "customer_id": customer,
+        "occurred_at": "2026-11-30T01:00:00Z",
+        "channel": "visit",
+        "agent_id": "agent-tanaka",
+    }
+    intent = api.post(
+        "/api/v1/contacts",
+        json={
+            **base,
+            "kind": "intent_confirmation",
+            "summary": "意向把握を実施",
+            "customer_intent": "自動車保険の補償を見直したい",
+            "products_proposed": ["総合自動車保険"],
+        },
+    )
     assert intent.status_code == 201, intent.text
-    comparison = api.post("/api/v1/contacts", json={
-        **base, "occurred_at": "2026-12-01T01:00:00Z", "kind": "comparison_recommendation",
-        "summary": "二商品を比較", "products_proposed": ["A保険", "B保険"],
-        "recommended_product": "A保険", "recommendation_reason": "保険料が低い"})
+    comparison = api.post(
+        "/api/v1/contacts",
+        json={
+            **base,
+            "occurred_at": "2026-12-01T01:00:00Z",
+            "kind": "comparison_recommendation",
+            "summary": "二商品を比較",
+            "products_proposed": ["A保険", "B保険"],
+            "recommended_product": "A保険",
+            "recommendation_reason": "保険料が低い",
+        },
+    )
     assert comparison.status_code == 201, comparison.text
-    missing_reason = api.post("/api/v1/contacts", json={
-        **base, "kind": "comparison_recommendation", "summary": "比較",
-        "products_proposed": ["A保険", "B保険"], "recommended_product": "A保険"})
+    missing_reason = api.post(
+        "/api/v1/contacts",
+        json={
+            **base,
+            "kind": "comparison_recommendation",
+            "summary": "比較",
+            "products_proposed": ["A保険", "B保険"],
+            "recommended_product": "A保険",
+        },
+    )
     assert missing_reason.status_code == 422
     listed = api.get("/api/v1/contacts", params={"customer_id": customer}).json()["items"]
-    assert [item["kind"] for item in listed] == ["comparison_recommendation",
-                                                 "intent_confirmation"]
+    assert [item["kind"] for item in listed] == ["comparison_recommendation", "intent_confirmation"]
     by_agent = api.get("/api/v1/contacts", params={"agent": "agent-tanaka"}).json()["items"]
     assert len(by_agent) == 2
-    audited = api.get("/api/v1/contacts", role="auditor",
-                      params={"customer_id": customer}).json()["items"]
+    audited = api.get("/api/v1/contacts", role="auditor", params={"customer_id": customer}).json()[
+        "items"
+    ]
     assert all("summary" not in item and "customer_intent" not in item for item in audited)
 
 
@@ -103,6 +144,7 @@ def test_household_members_and_policies(api: Api) -> None:
     assert len(shown["policies"]) == 1
     audited = api.get(f"/api/v1/households/{household_id}", role="auditor").json()
     assert "name" not in audited and "name" not in audited["members"][0]
-    foreign = api.post("/api/v1/customers", role="other-agency",
-                       json={**TARO, "household_id": household_id})
+    foreign = api.post(
+        "/api/v1/customers", role="other-agency", json={**TARO, "household_id": household_id}
+    )
     assert foreign.status_code == 404

@@ -47,7 +47,10 @@ TOWNS = (
 )
 BUILDINGS = ("メゾン{}", "ハイツ{}", "パークハウス{}", "グランドメゾン{}", "コーポ{}")
 NON_LIFE = (
-    "東京海上日動火災保険", "損害保険ジャパン", "三井住友海上火災保険", "あいおいニッセイ同和損害保険",
+    "東京海上日動火災保険",
+    "損害保険ジャパン",
+    "三井住友海上火災保険",
+    "あいおいニッセイ同和損害保険",
 )
 LIFE = ("日本生命保険", "第一生命保険", "アフラック生命保険", "メットライフ生命保険")
 # (product, insurer family, premium range in yen, years of cover or None for whole life)
@@ -191,6 +194,7 @@ def full_width(text: str) -> str:
 
 def write_csv(path: Path, lines: list[list[str]], encoding: str) -> None:
     """Excel-style CSV: CRLF, quotes only where needed."""
+
     def quote(cell: str) -> str:
         if any(ch in cell for ch in ',"\r\n'):
             return '"' + cell.replace('"', '""') + '"'
@@ -202,43 +206,96 @@ def write_csv(path: Path, lines: list[list[str]], encoding: str) -> None:
 
 def utf8_bom_sample(gen: Generator) -> None:
     header = [
-        "氏名", "フリガナ", "生年月日", "郵便番号", "住所", "電話番号", "携帯電話", "メールアドレス",
-        "保険会社", "証券番号", "種目", "保険料", "払込方法", "始期日", "満期日", "担当者", "個人法人",
+        "氏名",
+        "フリガナ",
+        "生年月日",
+        "郵便番号",
+        "住所",
+        "電話番号",
+        "携帯電話",
+        "メールアドレス",
+        "保険会社",
+        "証券番号",
+        "種目",
+        "保険料",
+        "払込方法",
+        "始期日",
+        "満期日",
+        "担当者",
+        "個人法人",
     ]
     lines = [header]
     for person, policy in gen.customers(rows=30, corporations=2):
         agent = gen.rng.choice(gen.agents)
-        lines.append([
-            person.name, person.kana, person.birth.isoformat() if person.birth else "",
-            person.postal, f"{person.town}{person.street} {person.building}".strip(),
-            person.landline, person.mobile if person.kind == "個人" else "", person.email,
-            *(
-                [policy.insurer, policy.number, policy.product, str(policy.premium),
-                 policy.frequency, policy.start.isoformat(),
-                 policy.end.isoformat() if policy.end else ""]
-                if policy else [""] * 7
-            ),
-            agent, person.kind,
-        ])
+        lines.append(
+            [
+                person.name,
+                person.kana,
+                person.birth.isoformat() if person.birth else "",
+                person.postal,
+                f"{person.town}{person.street} {person.building}".strip(),
+                person.landline,
+                person.mobile if person.kind == "個人" else "",
+                person.email,
+                *(
+                    [
+                        policy.insurer,
+                        policy.number,
+                        policy.product,
+                        str(policy.premium),
+                        policy.frequency,
+                        policy.start.isoformat(),
+                        policy.end.isoformat() if policy.end else "",
+                    ]
+                    if policy
+                    else [""] * 7
+                ),
+                agent,
+                person.kind,
+            ]
+        )
     write_csv(HERE / "agency_export_utf8_bom.csv", lines, "utf-8-sig")
 
 
 def cp932_sample(gen: Generator) -> None:
     header = [
-        "氏名", "ﾌﾘｶﾞﾅ", "生年月日", "〒", "住所", "住所2", "電話", "携帯", "保険会社名", "証券No",
-        "保険種目", "保険料(円)", "払方", "始期日", "満期日", "担当", "区分",
+        "氏名",
+        "ﾌﾘｶﾞﾅ",
+        "生年月日",
+        "〒",
+        "住所",
+        "住所2",
+        "電話",
+        "携帯",
+        "保険会社名",
+        "証券No",
+        "保険種目",
+        "保険料(円)",
+        "払方",
+        "始期日",
+        "満期日",
+        "担当",
+        "区分",
     ]
     title = ["顧客契約一覧（令和6年4月1日現在）"] + [""] * (len(header) - 1)
     date_styles = (
-        lambda d: d.strftime("%Y/%m/%d"), era_kanji, era_letter,
-        lambda d: f"{d.year}/{d.month}/{d.day}", lambda d: full_width(d.strftime("%Y/%m/%d")),
+        lambda d: d.strftime("%Y/%m/%d"),
+        era_kanji,
+        era_letter,
+        lambda d: f"{d.year}/{d.month}/{d.day}",
+        lambda d: full_width(d.strftime("%Y/%m/%d")),
     )
     postal_styles = (
-        lambda p: f"〒{p.replace('-', '－')}", lambda p: full_width(p).replace("-", "－"),
-        lambda p: p, lambda p: p.replace("-", ""),
+        lambda p: f"〒{p.replace('-', '－')}",
+        lambda p: full_width(p).replace("-", "－"),
+        lambda p: p,
+        lambda p: p.replace("-", ""),
     )
     premium_styles = (
-        lambda y: f"￥{y:,}", lambda y: f"\\{y:,}", lambda y: f"{y:,}", lambda y: f"{y}円",
+        lambda y: f"￥{y:,}",
+        lambda y: f"\\{y:,}",
+        lambda y: f"{y:,}",
+        lambda y: f"{y}円",
         lambda y: full_width(f"{y:,}"),
     )
     rows = gen.customers(rows=40, corporations=2)
@@ -260,14 +317,22 @@ def cp932_sample(gen: Generator) -> None:
         phone = person.landline if index % 2 else person.landline.replace("-", "")
         mobile = full_width(person.mobile).replace("-", "－") if index % 7 == 3 else person.mobile
         line = [
-            person.name, jaconv.z2h(person.kana, kana=True, ascii=False, digit=False), birth,
-            postal_styles[index % 4](person.postal), f"{person.town}{person.street}",
-            person.building, phone, mobile if person.kind == "個人" else "",
+            person.name,
+            jaconv.z2h(person.kana, kana=True, ascii=False, digit=False),
+            birth,
+            postal_styles[index % 4](person.postal),
+            f"{person.town}{person.street}",
+            person.building,
+            phone,
+            mobile if person.kind == "個人" else "",
         ]
         if policy:
             line += [
-                policy.insurer, policy.number, policy.product,
-                premium_styles[index % 5](policy.premium), policy.frequency,
+                policy.insurer,
+                policy.number,
+                policy.product,
+                premium_styles[index % 5](policy.premium),
+                policy.frequency,
                 date_styles[(style + 1) % 5](policy.start),
                 date_styles[(style + 2) % 5](policy.end) if policy.end else "",
             ]
@@ -278,9 +343,9 @@ def cp932_sample(gen: Generator) -> None:
     # The four broken rows, on file lines 7, 15, 24 and 33 (lines[k] is file line k + 1).
     lines[6][3] = rows[4][0].postal.replace("-", "").lstrip("0")  # Excel ate the leading zero
     assert len(lines[6][3]) == 6, "broken row 1 must live in a town whose code starts with 0"
-    lines[14][2] = "昭和64年1月8日"    # 昭和 ended on 1989-01-07
+    lines[14][2] = "昭和64年1月8日"  # 昭和 ended on 1989-01-07
     lines[23][13] = "令和元年4月30日"  # 令和 began on 2019-05-01
-    lines[32][11] = "abc"             # not an amount
+    lines[32][11] = "abc"  # not an amount
     for broken in (lines[14], lines[23], lines[32]):
         assert broken[9], "broken rows 2-4 must be policy rows"
     write_csv(HERE / "agency_export_cp932.csv", lines, "cp932")
@@ -288,11 +353,26 @@ def cp932_sample(gen: Generator) -> None:
 
 def utf8_sample(gen: Generator) -> None:
     header = [
-        "顧客ID", "顧客名", "カナ氏名", "生年月日", "TEL", "携帯", "住所", "元受会社", "契約番号",
-        "保険種類", "年間保険料", "始期", "満期", "担当募集人", "顧客区分", "備考",
+        "顧客ID",
+        "顧客名",
+        "カナ氏名",
+        "生年月日",
+        "TEL",
+        "携帯",
+        "住所",
+        "元受会社",
+        "契約番号",
+        "保険種類",
+        "年間保険料",
+        "始期",
+        "満期",
+        "担当募集人",
+        "顧客区分",
+        "備考",
     ]
     styles = (
-        lambda d: f"{d.year}年{d.month}月{d.day}日", lambda d: d.strftime("%Y%m%d"),
+        lambda d: f"{d.year}年{d.month}月{d.day}日",
+        lambda d: d.strftime("%Y%m%d"),
         lambda d: f"{d.year}.{d.month}.{d.day}",
     )
     lines = [header]
@@ -304,13 +384,20 @@ def utf8_sample(gen: Generator) -> None:
             building = person.building or "コーポ201"
             address = f"〒{person.postal}\n{person.town}{person.street}\n{building}"
         line = [
-            customer_id, person.name, person.kana,
+            customer_id,
+            person.name,
+            person.kana,
             styles[index % 3](person.birth) if person.birth else "",
-            person.landline, person.mobile if person.kind == "個人" else "", address,
+            person.landline,
+            person.mobile if person.kind == "個人" else "",
+            address,
         ]
         if policy:
             line += [
-                policy.insurer, policy.number, policy.product, f"{policy.premium:,}",
+                policy.insurer,
+                policy.number,
+                policy.product,
+                f"{policy.premium:,}",
                 styles[(index + 1) % 3](policy.start),
                 styles[(index + 2) % 3](policy.end) if policy.end else "",
             ]
@@ -321,9 +408,9 @@ def utf8_sample(gen: Generator) -> None:
     # The four broken rows, on file lines 12, 15, 18 and 21: lines[k] is file line k + 1,
     # plus 2 for rows after lines[3], whose address cell spans three lines.
     lines[9][4], lines[9][5] = lines[9][4].replace("-", "").lstrip("0"), ""  # lost leading zero
-    lines[12][8] = ""                                   # policy details without 契約番号
-    lines[15][12] = lines[15][11]                       # 満期 on the same day as 始期
-    lines[18][3] = lines[18][4] = lines[18][5] = ""     # neither 生年月日 nor a phone
+    lines[12][8] = ""  # policy details without 契約番号
+    lines[15][12] = lines[15][11]  # 満期 on the same day as 始期
+    lines[18][3] = lines[18][4] = lines[18][5] = ""  # neither 生年月日 nor a phone
     for broken in (lines[12], lines[15]):
         assert broken[9], "broken rows 2 and 3 must be policy rows"
     write_csv(HERE / "agency_export_utf8.csv", lines, "utf-8")

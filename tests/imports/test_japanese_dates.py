@@ -199,8 +199,12 @@ def era_forms(day: date) -> list[str]:
 def gregorian_forms(day: date) -> list[str]:
     y, m, d = day.year, day.month, day.day
     return [
-        f"{y}/{m:02}/{d:02}", f"{y}/{m}/{d}", f"{y}-{m}-{d}", f"{y}.{m}.{d}",
-        f"{y}{m:02}{d:02}", f"{y}年{m}月{d}日",
+        f"{y}/{m:02}/{d:02}",
+        f"{y}/{m}/{d}",
+        f"{y}-{m}-{d}",
+        f"{y}.{m}.{d}",
+        f"{y}{m:02}{d:02}",
+        f"{y}年{m}月{d}日",
     ]
 
 

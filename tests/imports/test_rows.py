@@ -15,8 +15,24 @@ from services.imports.headers import Column, Field
 from services.imports.rows import CANNOT_IDENTIFY, ImportRow, RejectedRow, parse_csv
 
 HEADER = [
-    "氏名", "フリガナ", "生年月日", "郵便番号", "住所", "建物名", "電話番号", "携帯", "メール",
-    "保険会社", "証券番号", "種目", "保険料", "払込方法", "始期日", "満期日", "担当者", "区分",
+    "氏名",
+    "フリガナ",
+    "生年月日",
+    "郵便番号",
+    "住所",
+    "建物名",
+    "電話番号",
+    "携帯",
+    "メール",
+    "保険会社",
+    "証券番号",
+    "種目",
+    "保険料",
+    "払込方法",
+    "始期日",
+    "満期日",
+    "担当者",
+    "区分",
 ]
 
 GOOD = {
@@ -62,7 +78,15 @@ GOOD_ROW = ImportRow(
 
 POLICY_DETAILS = "保険会社, 種目, 保険料, 払込方法, 始期日, 満期日"
 PERSONAL = (
-    "氏名", "フリガナ", "生年月日", "郵便番号", "住所", "建物名", "電話番号", "携帯", "メール",
+    "氏名",
+    "フリガナ",
+    "生年月日",
+    "郵便番号",
+    "住所",
+    "建物名",
+    "電話番号",
+    "携帯",
+    "メール",
 )
 YEN_RULE = "must be a whole, non-negative number of yen, like 12,340 or ¥12,340"
 
@@ -93,19 +117,29 @@ def test_a_good_row_is_fully_typed() -> None:
         ({"氏名": "\u3000 "}, "氏名: must not be empty"),
         ({"生年月日": "", "電話番号": "", "携帯": ""}, CANNOT_IDENTIFY),
         ({"生年月日": "昭和64年1月8日"}, "生年月日: not a valid date: 昭和 ended on 1989-01-07"),
-        ({"生年月日": "1975/2/30"},
-         "生年月日: not a valid date: that day does not exist in that month"),
-        ({"生年月日": "75/3/12"},
-         "生年月日: not a valid date: a two-digit year is ambiguous "
-         "(write it like 2024/4/1, 20240401, 2024年4月1日, 令和6年4月1日 or R6.4.1)"),
-        ({"郵便番号": "600001"},
-         "郵便番号: has 6 digits: a leading zero may have been lost in Excel, fix the file"),
+        (
+            {"生年月日": "1975/2/30"},
+            "生年月日: not a valid date: that day does not exist in that month",
+        ),
+        (
+            {"生年月日": "75/3/12"},
+            "生年月日: not a valid date: a two-digit year is ambiguous "
+            "(write it like 2024/4/1, 20240401, 2024年4月1日, 令和6年4月1日 or R6.4.1)",
+        ),
+        (
+            {"郵便番号": "600001"},
+            "郵便番号: has 6 digits: a leading zero may have been lost in Excel, fix the file",
+        ),
         ({"郵便番号": "530-00"}, "郵便番号: must be 7 digits, like 160-0023"),
-        ({"携帯": "9012345678"},
-         "携帯: does not start with 0: a leading zero may have been lost in Excel, fix the file"),
+        (
+            {"携帯": "9012345678"},
+            "携帯: does not start with 0: a leading zero may have been lost in Excel, fix the file",
+        ),
         ({"電話番号": "03-1234-567"}, "電話番号: must be 10 or 11 digits starting with 0"),
-        ({"電話番号": "03-1234-5678 内線1"},
-         "電話番号: may contain only digits, hyphens, spaces and brackets"),
+        (
+            {"電話番号": "03-1234-5678 内線1"},
+            "電話番号: may contain only digits, hyphens, spaces and brackets",
+        ),
         ({"メール": "taro@example"}, "メール: must look like name@example.jp"),
         ({"保険料": "abc"}, f"保険料: {YEN_RULE}"),
         ({"保険料": "-12,340"}, f"保険料: {YEN_RULE}"),
@@ -115,11 +149,19 @@ def test_a_good_row_is_fully_typed() -> None:
         ({"始期日": "令和元年4月30日"}, "始期日: not a valid date: 令和 began on 2019-05-01"),
         ({"満期日": "2024/4/1"}, "満期日: must be after 始期日"),
         ({"満期日": "2023/4/1"}, "満期日: must be after 始期日"),
-        ({"証券番号": ""},
-         f"証券番号: required when the row has policy details ({POLICY_DETAILS})"),
         (
-            {"証券番号": "", "保険会社": "", "種目": "", "保険料": "", "払込方法": "",
-             "満期日": ""},
+            {"証券番号": ""},
+            f"証券番号: required when the row has policy details ({POLICY_DETAILS})",
+        ),
+        (
+            {
+                "証券番号": "",
+                "保険会社": "",
+                "種目": "",
+                "保険料": "",
+                "払込方法": "",
+                "満期日": "",
+            },
             "証券番号: required when the row has policy details (始期日)",
         ),
         (
@@ -145,28 +187,31 @@ def test_each_rejection_reason(changes: dict[str, str], reason: str) -> None:
 
 def test_line_numbers_are_physical_lines_even_after_multiline_cells() -> None:
     text = (
-        "顧客一覧（令和6年4月1日現在）,,,\r\n"                      # 1
-        "\r\n"                                                       # 2
-        "氏名,生年月日,住所,電話番号\r\n"                             # 3
+        "顧客一覧（令和6年4月1日現在）,,,\r\n"  # 1
+        "\r\n"  # 2
+        "氏名,生年月日,住所,電話番号\r\n"  # 3
         "山田 太郎,1975/3/12,東京都新宿区西新宿2-8-1,03-1234-5678\r\n"  # 4
-        '鈴木 花子,1980/2/30,"東京都千代田区丸の内1-1\n'              # 5 bad date
-        '丸の内ビル\n'                                                # 6
-        '12階",03-1111-2222\r\n'                                     # 7
-        "佐藤 次郎,S45.1.1,,9012345678\r\n"                          # 8 lost leading zero
-        ",,,\r\n"                                                    # 9 blank
-        '高橋 三郎,1990/1/1,"大阪府大阪市北区梅田1-1\n'               # 10
-        '梅田ビル",06-1234-5678\r\n'                                 # 11
-        "\r\n"                                                       # 12 blank
-        "伊藤 四郎,,,\r\n"                                           # 13 cannot identify
-        "渡辺 五郎,H2.2.2,,\r\n"                                     # 14
+        '鈴木 花子,1980/2/30,"東京都千代田区丸の内1-1\n'  # 5 bad date
+        "丸の内ビル\n"  # 6
+        '12階",03-1111-2222\r\n'  # 7
+        "佐藤 次郎,S45.1.1,,9012345678\r\n"  # 8 lost leading zero
+        ",,,\r\n"  # 9 blank
+        '高橋 三郎,1990/1/1,"大阪府大阪市北区梅田1-1\n'  # 10
+        '梅田ビル",06-1234-5678\r\n'  # 11
+        "\r\n"  # 12 blank
+        "伊藤 四郎,,,\r\n"  # 13 cannot identify
+        "渡辺 五郎,H2.2.2,,\r\n"  # 14
     )
     parsed = parse_csv(text)
     assert parsed.header_line == 3
     assert [row.line for row in parsed.rows] == [4, 10, 14]
     assert parsed.rejected == [
         RejectedRow(5, "生年月日: not a valid date: that day does not exist in that month"),
-        RejectedRow(8, "電話番号: does not start with 0: a leading zero may have been lost in "
-                       "Excel, fix the file"),
+        RejectedRow(
+            8,
+            "電話番号: does not start with 0: a leading zero may have been lost in "
+            "Excel, fix the file",
+        ),
         RejectedRow(13, CANNOT_IDENTIFY),
     ]
     assert parsed.rows[1].address == "大阪府大阪市北区梅田1-1 梅田ビル"
@@ -239,7 +284,10 @@ def test_the_address_is_normalised_and_joined_with_its_details() -> None:
     ]
     addresses = [row.address for row in parse_csv(csv_text(*rows, header=header)).rows]
     assert addresses == [
-        "東京都新宿区 西新宿 2丁目8-1 サンハイツ1", "サンハイツ", "東京都新宿区西新宿", None,
+        "東京都新宿区 西新宿 2丁目8-1 サンハイツ1",
+        "サンハイツ",
+        "東京都新宿区西新宿",
+        None,
     ]
 
 
@@ -258,22 +306,29 @@ def test_values_beyond_the_header_reject_the_row() -> None:
     parsed = parse_csv(text)
     assert [row.line for row in parsed.rows] == [2]
     assert parsed.rejected == [
-        RejectedRow(3, "has values in 5 columns but the header has 4: a comma inside a value "
-                       "may be missing its quotes"),
+        RejectedRow(
+            3,
+            "has values in 5 columns but the header has 4: a comma inside a value "
+            "may be missing its quotes",
+        ),
     ]
 
 
 def test_two_columns_for_one_field_must_agree() -> None:
     header = ["氏名", "生年月日(西暦)", "生年月日(和暦)"]
-    parsed = parse_csv(csv_text(
-        ["山田 太郎", "1975/3/12", "昭和50年3月12日"],
-        ["鈴木 花子", "1980/1/1", ""],
-        ["佐藤 次郎", "", "S45.1.1"],
-        ["高橋 三郎", "1975/3/12", "昭和50年3月13日"],
-        header=header,
-    ))
+    parsed = parse_csv(
+        csv_text(
+            ["山田 太郎", "1975/3/12", "昭和50年3月12日"],
+            ["鈴木 花子", "1980/1/1", ""],
+            ["佐藤 次郎", "", "S45.1.1"],
+            ["高橋 三郎", "1975/3/12", "昭和50年3月13日"],
+            header=header,
+        )
+    )
     assert [row.birth_date for row in parsed.rows] == [
-        date(1975, 3, 12), date(1980, 1, 1), date(1970, 1, 1),
+        date(1975, 3, 12),
+        date(1980, 1, 1),
+        date(1970, 1, 1),
     ]
     assert parsed.rejected == [RejectedRow(5, "生年月日(西暦) and 生年月日(和暦): disagree")]
 
@@ -296,7 +351,7 @@ def test_no_header_refuses_the_whole_file() -> None:
 
 
 # Cell text that stresses the CSV layer: commas, quotes, line breaks, full-width forms.
-awkward_text = st.text(alphabet=list("東京都新宿区西1２-3 ,\"\n①ビル"), max_size=12)
+awkward_text = st.text(alphabet=list('東京都新宿区西1２-3 ,"\n①ビル'), max_size=12)
 
 
 @settings(max_examples=200)

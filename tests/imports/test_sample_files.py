@@ -63,7 +63,8 @@ def test_counts_and_rejected_lines(
 def test_every_data_row_is_either_imported_or_reported(name: str) -> None:
     parsed, text, _ = load(name)
     data_lines = [
-        record.line for record in read_records(text)
+        record.line
+        for record in read_records(text)
         if record.line > parsed.header_line and not record.is_blank()
     ]
     reported = [row.line for row in parsed.rows] + [rejected.line for rejected in parsed.rejected]
@@ -78,8 +79,16 @@ def test_reasons_never_quote_personal_values(name: str) -> None:
     records = {record.line: record.cells for record in read_records(text)}
     personal = [
         column.index
-        for field in (Field.NAME, Field.KANA, Field.BIRTH_DATE, Field.POSTAL_CODE, Field.ADDRESS,
-                      Field.ADDRESS_DETAIL, Field.PHONE, Field.EMAIL)
+        for field in (
+            Field.NAME,
+            Field.KANA,
+            Field.BIRTH_DATE,
+            Field.POSTAL_CODE,
+            Field.ADDRESS,
+            Field.ADDRESS_DETAIL,
+            Field.PHONE,
+            Field.EMAIL,
+        )
         for column in parsed.columns.get(field, ())
     ]
     for rejected in parsed.rejected:
@@ -107,12 +116,14 @@ def test_utf8_bom_export() -> None:
 def test_cp932_export_rejections() -> None:
     parsed, _, _ = load("agency_export_cp932.csv")
     assert parsed.rejected == [
-        RejectedRow(7, "〒: has 6 digits: a leading zero may have been lost in Excel, "
-                       "fix the file"),
+        RejectedRow(
+            7, "〒: has 6 digits: a leading zero may have been lost in Excel, fix the file"
+        ),
         RejectedRow(15, "生年月日: not a valid date: 昭和 ended on 1989-01-07"),
         RejectedRow(24, "始期日: not a valid date: 令和 began on 2019-05-01"),
-        RejectedRow(33, "保険料(円): must be a whole, non-negative number of yen, "
-                        "like 12,340 or ¥12,340"),
+        RejectedRow(
+            33, "保険料(円): must be a whole, non-negative number of yen, like 12,340 or ¥12,340"
+        ),
     ]
 
 
@@ -151,9 +162,19 @@ def test_utf8_export_with_other_header_variants() -> None:
     parsed, _, _ = load("agency_export_utf8.csv")
     assert parsed.ignored_columns == ["顧客ID", "備考"]
     assert {field for field in parsed.columns} == {
-        Field.NAME, Field.KANA, Field.BIRTH_DATE, Field.PHONE, Field.ADDRESS, Field.INSURER,
-        Field.POLICY_NUMBER, Field.INSURANCE_LINE, Field.PREMIUM, Field.START_DATE,
-        Field.END_DATE, Field.AGENT, Field.KIND,
+        Field.NAME,
+        Field.KANA,
+        Field.BIRTH_DATE,
+        Field.PHONE,
+        Field.ADDRESS,
+        Field.INSURER,
+        Field.POLICY_NUMBER,
+        Field.INSURANCE_LINE,
+        Field.PREMIUM,
+        Field.START_DATE,
+        Field.END_DATE,
+        Field.AGENT,
+        Field.KIND,
     }
     assert [column.title for column in parsed.columns[Field.PHONE]] == ["TEL", "携帯"]
     by_line = {row.line: row for row in parsed.rows}
@@ -166,10 +187,15 @@ def test_utf8_export_with_other_header_variants() -> None:
     assert by_line[2].end_date == date(2025, 1, 24)  # 2025.1.24
     assert by_line[2].payment_frequency is PaymentFrequency.ANNUAL  # no 払込方法 column
     assert parsed.rejected == [
-        RejectedRow(12, "TEL: does not start with 0: a leading zero may have been lost in Excel, "
-                        "fix the file"),
-        RejectedRow(15, "契約番号: required when the row has policy details "
-                        "(元受会社, 保険種類, 年間保険料, 始期, 満期)"),
+        RejectedRow(
+            12,
+            "TEL: does not start with 0: a leading zero may have been lost in Excel, fix the file",
+        ),
+        RejectedRow(
+            15,
+            "契約番号: required when the row has policy details "
+            "(元受会社, 保険種類, 年間保険料, 始期, 満期)",
+        ),
         RejectedRow(18, "満期: must be after 始期"),
         RejectedRow(21, CANNOT_IDENTIFY),
     ]

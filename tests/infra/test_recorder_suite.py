@@ -65,10 +65,14 @@ class PostgresStore:
             conn.execute(SQL("CREATE SCHEMA {}").format(Identifier(schema)))
         parts = psycopg.conninfo.conninfo_to_dict(url)
         self.datastore = PostgresDatastore(
-            dbname=str(parts["dbname"]), host=str(parts.get("host", "127.0.0.1")),
-            port=str(parts.get("port", 5432)), user=str(parts.get("user", "postgres")),
-            password=str(parts.get("password", "")), schema=schema,
-            pool_size=12, max_overflow=4,
+            dbname=str(parts["dbname"]),
+            host=str(parts.get("host", "127.0.0.1")),
+            port=str(parts.get("port", 5432)),
+            user=str(parts.get("user", "postgres")),
+            password=str(parts.get("password", "")),
+            schema=schema,
+            pool_size=12,
+            max_overflow=4,
         )
         super().setUp()  # type: ignore[misc]
 

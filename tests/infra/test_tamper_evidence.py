@@ -112,9 +112,7 @@ def test_deleted_first_event_and_its_link(ledger: Ledger, store: RawStore) -> No
 
 def test_inserted_event_without_link(ledger: Ledger, store: RawStore) -> None:
     store.drop_guards()
-    row = store.execute(
-        "SELECT originator_id, topic FROM stored_events WHERE {pos} = 9"
-    )[0]
+    row = store.execute("SELECT originator_id, topic FROM stored_events WHERE {pos} = 9")[0]
     store.execute(
         "INSERT INTO stored_events (originator_id, originator_version, topic, state) "
         "VALUES (?, 3, ?, ?)",
@@ -129,11 +127,17 @@ def test_inserted_event_with_a_forged_link(ledger: Ledger, store: RawStore) -> N
     # Make room: move positions 6..10 up by 100, links included (keeps them valid
     # except for the forged one that now sits between 5 and 106).
     for position in range(10, 5, -1):
-        store.execute(f"UPDATE stored_events SET {{pos}} = {position + 100} WHERE {{pos}} = {position}")
-        store.execute(f"UPDATE event_chain SET position = {position + 100} WHERE position = {position}")
+        store.execute(
+            f"UPDATE stored_events SET {{pos}} = {position + 100} WHERE {{pos}} = {position}"
+        )
+        store.execute(
+            f"UPDATE event_chain SET position = {position + 100} WHERE position = {position}"
+        )
     store.execute("UPDATE event_chain SET prev_position = 5 WHERE position = 106")
     for position in range(107, 111):
-        store.execute(f"UPDATE event_chain SET prev_position = {position - 1} WHERE position = {position}")
+        store.execute(
+            f"UPDATE event_chain SET prev_position = {position - 1} WHERE position = {position}"
+        )
     assert _first(ledger) == (PAYLOAD_MODIFIED, 106)  # positions are hashed: moving shows
 
 

@@ -34,7 +34,10 @@ def test_household_with_its_members_and_their_policies(
     neighbour = customer(agency_a, name="隣田 四郎", kana="となりだ しろう")
     car = policy(agency_a, father, start_date=date(2024, 9, 1), end_date=date(2025, 9, 1))
     covers_daughter = policy(
-        agency_a, neighbour, insured_ids=[daughter.id], start_date=date(2024, 8, 1),
+        agency_a,
+        neighbour,
+        insured_ids=[daughter.id],
+        start_date=date(2024, 8, 1),
         end_date=date(2025, 8, 1),
     )
     unrelated = policy(agency_a, neighbour)

@@ -204,6 +204,7 @@ def test_a_policy_without_maturity_is_listed_but_never_due(
 
     listed = queries.list_policies(db, agency_a.agency_id, customer_id=holder.id).items
     assert [(row["id"], row["end_date"]) for row in listed] == [(str(whole_life.id), None)]
-    due = queries.renewals_due(db, agency_a.agency_id, start=date(2000, 1, 1),
-                               end=date(2099, 12, 31))
+    due = queries.renewals_due(
+        db, agency_a.agency_id, start=date(2000, 1, 1), end=date(2099, 12, 31)
+    )
     assert due.items == []

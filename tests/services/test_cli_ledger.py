@@ -53,18 +53,27 @@ def test_cp932_import_prints_rejected_lines_and_summary(daicho, agency: str) -> 
     assert code == 0
     lines = out.strip().splitlines()
     assert [line.split(":")[0] for line in lines[:-1]] == [
-        "line 7", "line 15", "line 24", "line 33"]
+        "line 7",
+        "line 15",
+        "line 24",
+        "line 33",
+    ]
     assert lines[-1].startswith("25 customers created, 0 matched, 35 policies created")
     assert "encoding cp932" in lines[-1]
 
 
 def test_json_summary_follows_the_contract(daicho, agency: str) -> None:
-    code, out, _ = daicho("import", str(DATA / "agency_export_cp932.csv"),
-                          "--agency", agency, "--json")
+    code, out, _ = daicho(
+        "import", str(DATA / "agency_export_cp932.csv"), "--agency", agency, "--json"
+    )
     assert code == 0
     summary = json.loads(out)
     assert list(summary)[:4] == [
-        "customers_created", "customers_matched", "policies_created", "rows_rejected"]
+        "customers_created",
+        "customers_matched",
+        "policies_created",
+        "rows_rejected",
+    ]
     assert (summary["customers_created"], summary["policies_created"]) == (25, 35)
     assert [r["line"] for r in summary["rows_rejected"]] == [7, 15, 24, 33]
 
@@ -80,8 +89,9 @@ def test_reimporting_the_same_file_creates_no_duplicates(daicho, agency: str) ->
 
 def test_dry_run_records_nothing(daicho, agency: str) -> None:
     _, before, _ = daicho("verify", "--json")
-    code, out, _ = daicho("import", str(DATA / "agency_export_cp932.csv"),
-                          "--agency", agency, "--dry-run")
+    code, out, _ = daicho(
+        "import", str(DATA / "agency_export_cp932.csv"), "--agency", agency, "--dry-run"
+    )
     assert code == 0 and out.strip().splitlines()[-1].startswith("dry run, nothing recorded")
     _, after, _ = daicho("verify", "--json")
     assert json.loads(after)["events_checked"] == json.loads(before)["events_checked"]
@@ -94,8 +104,10 @@ def test_dry_run_records_nothing(daicho, agency: str) -> None:
         (["no_header.csv", "--agency", "sakura"], "no recognisable header row"),
         (["missing.csv", "--agency", "sakura"], "cannot read the file"),
         (["agency_export_utf8.csv", "--agency", "nobody"], "no agency has this code"),
-        (["agency_export_cp932.csv", "--agency", "sakura", "--encoding", "utf-8"],
-         "not valid UTF-8"),
+        (
+            ["agency_export_cp932.csv", "--agency", "sakura", "--encoding", "utf-8"],
+            "not valid UTF-8",
+        ),
     ],
 )
 def test_unusable_input_exits_2_with_one_line(daicho, agency: str, args, reason) -> None:
@@ -134,10 +146,14 @@ def test_verify_names_an_inserted_row(daicho, agency: str, settings: Settings) -
     raw = RawStore(settings)
     head = json.loads(daicho("verify", "--json")[1])["head_position"]
     aggregate_id, topic = raw.execute(
-        "SELECT originator_id, topic FROM stored_events WHERE {pos} = 3")[0]
+        "SELECT originator_id, topic FROM stored_events WHERE {pos} = 3"
+    )[0]
     # Inserting needs no dropped trigger: the triggers guard UPDATE and DELETE.
-    raw.execute("INSERT INTO stored_events (originator_id, originator_version, topic, state) "
-                "VALUES (?, 99, ?, ?)", (aggregate_id, topic, b"{}"))
+    raw.execute(
+        "INSERT INTO stored_events (originator_id, originator_version, topic, state) "
+        "VALUES (?, 99, ?, ?)",
+        (aggregate_id, topic, b"{}"),
+    )
     code, out, _ = daicho("verify", "--json")
     first = json.loads(out)["first_problem"]
     assert (code, first["kind"], first["position"]) == (1, "event inserted", head + 1)
@@ -148,8 +164,9 @@ def test_a_consistently_rewritten_tail_fails_against_a_recorded_head(
 ) -> None:
     """An attacker who rewrites an event and recomputes every later link leaves a
     self-consistent chain; only a head recorded outside the database betrays it."""
-    from infra.chain import aggregate_link, chain_link, entry_hash
     from uuid import UUID
+
+    from infra.chain import aggregate_link, chain_link, entry_hash
 
     daicho("import", str(DATA / "agency_export_cp932.csv"), "--agency", agency)
     head = json.loads(daicho("verify", "--json")[1])
@@ -159,16 +176,21 @@ def test_a_consistently_rewritten_tail_fails_against_a_recorded_head(
     raw = RawStore(settings)
     raw.drop_guards()
     raw.execute("UPDATE stored_events SET state = ? WHERE {pos} = 1", (b"{}",))
-    rows = raw.execute("SELECT {pos}, originator_id, originator_version, topic, state "
-                       "FROM stored_events ORDER BY {pos}")
+    rows = raw.execute(
+        "SELECT {pos}, originator_id, originator_version, topic, state "
+        "FROM stored_events ORDER BY {pos}"
+    )
     previous, aggregates = bytes(32), {}
     for position, aggregate_id, version, topic, state in rows:
         aggregate = UUID(str(aggregate_id))
         digest = entry_hash(position, aggregate, version, topic, bytes(state))
         previous = chain_link(previous, digest)
         aggregates[aggregate] = aggregate_link(aggregates.get(aggregate, bytes(32)), digest)
-        raw.execute("UPDATE event_chain SET entry_hash = ?, chain_hash = ?, aggregate_hash = ? "
-                    "WHERE position = ?", (digest, previous, aggregates[aggregate], position))
+        raw.execute(
+            "UPDATE event_chain SET entry_hash = ?, chain_hash = ?, aggregate_hash = ? "
+            "WHERE position = ?",
+            (digest, previous, aggregates[aggregate], position),
+        )
     for trigger_sql in _recreate_guards(settings):
         raw.execute(trigger_sql)
 
@@ -176,7 +198,10 @@ def test_a_consistently_rewritten_tail_fails_against_a_recorded_head(
     code, out, _ = daicho("verify", "--json", "--expect-head", recorded)
     first = json.loads(out)["first_problem"]
     assert (code, first["kind"], first["position"]) == (
-        1, "history rewritten", head["head_position"])
+        1,
+        "history rewritten",
+        head["head_position"],
+    )
 
 
 def _recreate_guards(settings: Settings) -> list[str]:
@@ -184,8 +209,11 @@ def _recreate_guards(settings: Settings) -> list[str]:
 
     recorder = Ledger(settings).recorder
     if settings.database_url:
-        return [statement.as_string() for statement in recorder.sql_create_statements
-                if "TRIGGER" in statement.as_string()]
+        return [
+            statement.as_string()
+            for statement in recorder.sql_create_statements
+            if "TRIGGER" in statement.as_string()
+        ]
     return [s for s in recorder.create_table_statements if "TRIGGER" in s]
 
 

@@ -6,8 +6,8 @@ from typing import Any
 
 from litestar import Request, Response, post
 from litestar.di import NamedDependency
-from litestar.params import JSONBody
 from litestar.exceptions import NotAuthorizedException
+from litestar.params import JSONBody
 
 from services import sessions
 from services.api import schemas
@@ -34,8 +34,13 @@ def login(runtime: NamedDependency[Runtime], data: JSONBody[schemas.Login]) -> s
     return schemas.Token(access_token=token, expires_in=expires_in)
 
 
-@post("/api/v1/auth/logout", sync_to_thread=True, status_code=204, tags=["auth"],
-      responses=problems(401))
+@post(
+    "/api/v1/auth/logout",
+    sync_to_thread=True,
+    status_code=204,
+    tags=["auth"],
+    responses=problems(401),
+)
 def logout(request: Request[Any, Any, Any], runtime: NamedDependency[Runtime]) -> Response[None]:
     """Revokes the token this request carries, at once, on every API process."""
     sessions.revoke(runtime.db, request.user.session_id)

@@ -13,8 +13,7 @@ from projections import queries
 from services import contacts
 from services.api import responses, schemas
 from services.api.access import may_write, meta_of
-from services.api.idempotency import idempotent
-from services.api.rendering import contact_page, contact_response, written
+from services.api.rendering import contact_page, contact_response, created
 from services.api.routes.params import Agent, Cursor, IdempotencyKey, Limit
 from services.api.runtime import Runtime
 
@@ -48,8 +47,7 @@ class ContactController(Controller):
             request.user.role,
         )
 
-    @post("/", guards=[may_write], sync_to_thread=True, status_code=201,
-          responses=responses.CREATE)
+    @post("/", guards=[may_write], sync_to_thread=True, status_code=201, responses=responses.CREATE)
     def record(
         self,
         request: Request[Any, Any, Any],
@@ -60,22 +58,15 @@ class ContactController(Controller):
         """Records a contact. 意向把握 needs customer_intent; 比較推奨 needs at least two
         products_proposed, the recommended one among them, and the reason."""
         meta = meta_of(request)
-
-        def run() -> Response[Any]:
-            contact_id, position = contacts.record_contact(
-                runtime.ledger, meta, schemas.given(data, without=())
-            )
-            return written(
-                runtime,
-                position,
-                contact_id,
-                contact_response,
-                request,
-                201,
-                location=f"{self.path}/{contact_id}",
-            )
-
-        return idempotent(runtime, request, idempotency_key, data, run)
+        return created(
+            runtime,
+            request,
+            idempotency_key,
+            data,
+            lambda: contacts.record_contact(runtime.ledger, meta, schemas.given(data, without=())),
+            contact_response,
+            self.path,
+        )
 
     @get("/{contact_id:uuid}", sync_to_thread=True, responses=responses.READ)
     def read(

@@ -8,16 +8,15 @@ from uuid import UUID
 
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.exceptions import PermissionDeniedException
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from domain.roles import sees_personal_data
 from projections import queries
 from services import customers
 from services.api import responses, schemas
 from services.api.access import expected_version, may_write, meta_of
-from services.api.idempotency import idempotent
-from services.api.rendering import customer_page, customer_response, written
+from services.api.rendering import created, customer_page, customer_response, written
 from services.api.routes.params import PRINTABLE, Agent, Cursor, IdempotencyKey, IfMatch, Limit
 from services.api.runtime import Runtime
 
@@ -70,8 +69,7 @@ class CustomerController(Controller):
         )
         return customer_page(page, role)
 
-    @post("/", guards=[may_write], sync_to_thread=True, status_code=201,
-          responses=responses.CREATE)
+    @post("/", guards=[may_write], sync_to_thread=True, status_code=201, responses=responses.CREATE)
     def register(
         self,
         request: Request[Any, Any, Any],
@@ -81,22 +79,15 @@ class CustomerController(Controller):
     ) -> Response[schemas.Customer]:
         """Registers a customer. Honours Idempotency-Key."""
         meta = meta_of(request)
-
-        def run() -> Response[Any]:
-            customer_id, position = customers.register_customer(
-                runtime.ledger, meta, schemas.given(data)
-            )
-            return written(
-                runtime,
-                position,
-                customer_id,
-                customer_response,
-                request,
-                201,
-                location=f"{self.path}/{customer_id}",
-            )
-
-        return idempotent(runtime, request, idempotency_key, data, run)
+        return created(
+            runtime,
+            request,
+            idempotency_key,
+            data,
+            lambda: customers.register_customer(runtime.ledger, meta, schemas.given(data)),
+            customer_response,
+            self.path,
+        )
 
     @get("/{customer_id:uuid}", sync_to_thread=True, responses=responses.READ)
     def read(
@@ -108,7 +99,9 @@ class CustomerController(Controller):
         """One customer; its ETag is its version."""
         return customer_response(runtime, request, customer_id)
 
-    @patch("/{customer_id:uuid}", guards=[may_write], sync_to_thread=True, responses=responses.CHANGE)
+    @patch(
+        "/{customer_id:uuid}", guards=[may_write], sync_to_thread=True, responses=responses.CHANGE
+    )
     def change(
         self,
         request: Request[Any, Any, Any],
@@ -128,21 +121,37 @@ class CustomerController(Controller):
         )
         return written(runtime, position, customer_id, customer_response, request, 200)
 
-    @post("/{customer_id:uuid}/archive", guards=[may_write], sync_to_thread=True,
-          status_code=200, responses=responses.CHANGE)
+    @post(
+        "/{customer_id:uuid}/archive",
+        guards=[may_write],
+        sync_to_thread=True,
+        status_code=200,
+        responses=responses.CHANGE,
+    )
     def archive(
-        self, request: Request[Any, Any, Any], runtime: NamedDependency[Runtime],
-        customer_id: FromPath[UUID], data: JSONBody[schemas.ReasonOnly | None] = None,
+        self,
+        request: Request[Any, Any, Any],
+        runtime: NamedDependency[Runtime],
+        customer_id: FromPath[UUID],
+        data: JSONBody[schemas.ReasonOnly | None] = None,
         if_match: IfMatch = None,
     ) -> Response[schemas.Customer]:
         """Archives the customer (there is no hard delete); requires If-Match."""
         return _set_archived(request, runtime, customer_id, data, if_match, archived=True)
 
-    @post("/{customer_id:uuid}/unarchive", guards=[may_write], sync_to_thread=True,
-          status_code=200, responses=responses.CHANGE)
+    @post(
+        "/{customer_id:uuid}/unarchive",
+        guards=[may_write],
+        sync_to_thread=True,
+        status_code=200,
+        responses=responses.CHANGE,
+    )
     def unarchive(
-        self, request: Request[Any, Any, Any], runtime: NamedDependency[Runtime],
-        customer_id: FromPath[UUID], data: JSONBody[schemas.ReasonOnly | None] = None,
+        self,
+        request: Request[Any, Any, Any],
+        runtime: NamedDependency[Runtime],
+        customer_id: FromPath[UUID],
+        data: JSONBody[schemas.ReasonOnly | None] = None,
         if_match: IfMatch = None,
     ) -> Response[schemas.Customer]:
         """Takes the customer out of the archive; requires If-Match."""
@@ -150,10 +159,20 @@ class CustomerController(Controller):
 
 
 def _set_archived(
-    request: Request[Any, Any, Any], runtime: Runtime, customer_id: UUID,
-    data: schemas.ReasonOnly | None, if_match: str | None, *, archived: bool,
+    request: Request[Any, Any, Any],
+    runtime: Runtime,
+    customer_id: UUID,
+    data: schemas.ReasonOnly | None,
+    if_match: str | None,
+    *,
+    archived: bool,
 ) -> Response[Any]:
     position = customers.set_archived(
-        runtime.ledger, meta_of(request), customer_id, expected_version(if_match),
-        archived, reason=data.reason if data else None)
+        runtime.ledger,
+        meta_of(request),
+        customer_id,
+        expected_version(if_match),
+        archived,
+        reason=data.reason if data else None,
+    )
     return written(runtime, position, customer_id, customer_response, request, 200)

@@ -12,8 +12,7 @@ from litestar.params import FromPath, JSONBody
 from services import households
 from services.api import responses, schemas
 from services.api.access import expected_version, may_write, meta_of
-from services.api.idempotency import idempotent
-from services.api.rendering import household_response, written
+from services.api.rendering import created, household_response, written
 from services.api.routes.params import IdempotencyKey, IfMatch
 from services.api.runtime import Runtime
 
@@ -22,8 +21,7 @@ class HouseholdController(Controller):
     path = "/api/v1/households"
     tags = ["households"]
 
-    @post("/", guards=[may_write], sync_to_thread=True, status_code=201,
-          responses=responses.CREATE)
+    @post("/", guards=[may_write], sync_to_thread=True, status_code=201, responses=responses.CREATE)
     def form(
         self,
         request: Request[Any, Any, Any],
@@ -33,20 +31,15 @@ class HouseholdController(Controller):
     ) -> Response[schemas.Household]:
         """Forms a household; customers join it by PATCHing their household_id."""
         meta = meta_of(request)
-
-        def run() -> Response[Any]:
-            household_id, position = households.form_household(runtime.ledger, meta, data.name)
-            return written(
-                runtime,
-                position,
-                household_id,
-                household_response,
-                request,
-                201,
-                location=f"{self.path}/{household_id}",
-            )
-
-        return idempotent(runtime, request, idempotency_key, data, run)
+        return created(
+            runtime,
+            request,
+            idempotency_key,
+            data,
+            lambda: households.form_household(runtime.ledger, meta, data.name),
+            household_response,
+            self.path,
+        )
 
     @get("/{household_id:uuid}", sync_to_thread=True, responses=responses.READ)
     def read(
@@ -58,7 +51,9 @@ class HouseholdController(Controller):
         """The household with its members and their policies."""
         return household_response(runtime, request, household_id)
 
-    @patch("/{household_id:uuid}", guards=[may_write], sync_to_thread=True, responses=responses.CHANGE)
+    @patch(
+        "/{household_id:uuid}", guards=[may_write], sync_to_thread=True, responses=responses.CHANGE
+    )
     def rename(
         self,
         request: Request[Any, Any, Any],

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from litestar import Request, post
+from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.params import MultipartBody
-from litestar.datastructures import UploadFile
 
 from services.api import schemas
 from services.api.access import may_import, meta_of
 from services.api.problems import InvalidQuery
-from services.api.responses import problems
 from services.api.rendering import as_struct
 from services.api.runtime import Runtime
 from services.imports.errors import UnusableInput

@@ -6,7 +6,6 @@ from typing import Annotated
 
 from litestar.params import HeaderParameter, QueryParameter
 
-
 # Query text may not carry control characters: NUL in particular cannot reach PostgreSQL.
 PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
 
@@ -14,7 +13,9 @@ Limit = Annotated[int, QueryParameter(ge=1, le=200, description="page size (defa
 Cursor = Annotated[
     str | None, QueryParameter(max_length=2000, description="next_cursor of the previous page")
 ]
-Agent = Annotated[str | None, QueryParameter(max_length=64, pattern=PRINTABLE, description="the agent in charge")]
+Agent = Annotated[
+    str | None, QueryParameter(max_length=64, pattern=PRINTABLE, description="the agent in charge")
+]
 IfMatch = Annotated[
     str | None,
     HeaderParameter(name="If-Match", required=False, description='the ETag read, e.g. "3"'),

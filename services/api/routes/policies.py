@@ -14,9 +14,8 @@ from projections import queries
 from services import policies
 from services.api import responses, schemas
 from services.api.access import expected_version, may_write, meta_of
-from services.api.idempotency import idempotent
 from services.api.problems import InvalidQuery
-from services.api.rendering import policy_page, policy_response, written
+from services.api.rendering import created, policy_page, policy_response, written
 from services.api.routes.params import PRINTABLE, Agent, Cursor, IdempotencyKey, IfMatch, Limit
 from services.api.runtime import Runtime
 
@@ -51,8 +50,7 @@ class PolicyController(Controller):
             )
         )
 
-    @post("/", guards=[may_write], sync_to_thread=True, status_code=201,
-          responses=responses.CREATE)
+    @post("/", guards=[may_write], sync_to_thread=True, status_code=201, responses=responses.CREATE)
     def register(
         self,
         request: Request[Any, Any, Any],
@@ -62,22 +60,15 @@ class PolicyController(Controller):
     ) -> Response[schemas.Policy]:
         """Registers a policy of one of the agency's customers. Honours Idempotency-Key."""
         meta = meta_of(request)
-
-        def run() -> Response[Any]:
-            policy_id, position = policies.register_policy(
-                runtime.ledger, meta, schemas.given(data)
-            )
-            return written(
-                runtime,
-                position,
-                policy_id,
-                policy_response,
-                request,
-                201,
-                location=f"{self.path}/{policy_id}",
-            )
-
-        return idempotent(runtime, request, idempotency_key, data, run)
+        return created(
+            runtime,
+            request,
+            idempotency_key,
+            data,
+            lambda: policies.register_policy(runtime.ledger, meta, schemas.given(data)),
+            policy_response,
+            self.path,
+        )
 
     @get("/{policy_id:uuid}", sync_to_thread=True, responses=responses.READ)
     def read(
@@ -109,7 +100,13 @@ class PolicyController(Controller):
         )
         return written(runtime, position, policy_id, policy_response, request, 200)
 
-    @post("/{policy_id:uuid}/status", guards=[may_write], sync_to_thread=True, status_code=200, responses=responses.CHANGE)
+    @post(
+        "/{policy_id:uuid}/status",
+        guards=[may_write],
+        sync_to_thread=True,
+        status_code=200,
+        responses=responses.CHANGE,
+    )
     def change_status(
         self,
         request: Request[Any, Any, Any],
