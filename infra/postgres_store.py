@@ -31,6 +31,7 @@ from infra.verification import EventRow, LinkRow
 EVENTS_TABLE = "stored_events"
 CHAIN_TABLE = "event_chain"
 GUARD_FUNCTION = "daicho_refuse_change"
+GUARD_BODY = "BEGIN RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; END"
 
 
 @dataclass
@@ -74,9 +75,7 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             ).format(**names),
             SQL(
                 "CREATE OR REPLACE FUNCTION {schema}.{guard}() RETURNS trigger "
-                "LANGUAGE plpgsql AS $$BEGIN "
-                "RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; "
-                "END$$"
+                "LANGUAGE plpgsql AS $$" + GUARD_BODY + "$$"
             ).format(**names),
         ]
         for table in (self.events_table_name, CHAIN_TABLE):
@@ -93,11 +92,12 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
                         trigger=Identifier(f"{table}_{name}"), table=Identifier(table), **names
                     )
                 )
-        self.expected_triggers = frozenset(
-            f"{table}_{name}"
+        # name -> (table, pg_trigger.tgtype): ROW|BEFORE|DELETE|UPDATE, BEFORE|TRUNCATE
+        self.guard_triggers = {
+            f"{table}_{name}": (table, tgtype)
             for table in (self.events_table_name, CHAIN_TABLE)
-            for name in ("no_update_delete", "no_truncate")
-        )
+            for name, tgtype in (("no_update_delete", 1 | 2 | 8 | 16), ("no_truncate", 2 | 32))
+        }
         self.select_head = SQL(
             "SELECT position, chain_hash FROM {schema}.{chain} ORDER BY position DESC LIMIT 1"
         ).format(**names)
@@ -218,17 +218,30 @@ class PostgresChainSnapshot:
                 bytes(aggregate),
             )
 
-    def missing_guards(self) -> list[str]:
+    def guard_problems(self) -> list[str]:
+        """Each guard trigger must exist, be enabled, sit on its table, fire on the
+        right events and call the unaltered refusing function."""
         with self._connection.cursor(row_factory=tuple_row) as cur:
             cur.execute(
-                "SELECT t.tgname FROM pg_trigger t "
+                "SELECT t.tgname, c.relname, t.tgtype, t.tgenabled, p.proname, pn.nspname, "
+                "p.prosrc FROM pg_trigger t "
                 "JOIN pg_class c ON c.oid = t.tgrelid "
                 "JOIN pg_namespace n ON n.oid = c.relnamespace "
-                "WHERE n.nspname = %s AND t.tgenabled <> 'D'",
+                "JOIN pg_proc p ON p.oid = t.tgfoid "
+                "JOIN pg_namespace pn ON pn.oid = p.pronamespace "
+                "WHERE n.nspname = %s AND NOT t.tgisinternal",
                 (self._recorder.datastore.schema,),
             )
-            present = {name for (name,) in cur.fetchall()}
-        return sorted(self._recorder.expected_triggers - present)
+            present = {row[0]: row[1:] for row in cur.fetchall()}
+        schema = self._recorder.datastore.schema
+        problems = []
+        for name, (table, tgtype) in sorted(self._recorder.guard_triggers.items()):
+            found = present.get(name)
+            if found is None:
+                problems.append(f"trigger {name} is missing")
+            elif found != (table, tgtype, "O", GUARD_FUNCTION, schema, GUARD_BODY):
+                problems.append(f"trigger {name} is altered or disabled")
+        return problems
 
 
 @contextmanager

@@ -27,21 +27,27 @@ CHAIN_TABLE = "event_chain"
 GUARDED_TABLES = ("stored_events", CHAIN_TABLE)
 
 
+def _trigger_sql(table: str, action: str) -> str:
+    """The definition SQLite keeps in sqlite_master for one guard trigger."""
+    return (
+        f"CREATE TRIGGER {table}_no_{action.lower()} BEFORE {action} ON {table} "
+        f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
+    )
+
+
+# name -> definition: verification compares both, so a same-named no-op is caught.
+GUARD_TRIGGERS = {
+    f"{table}_no_{action.lower()}": _trigger_sql(table, action)
+    for table in GUARDED_TABLES
+    for action in ("UPDATE", "DELETE")
+}
+
+
 def _append_only_triggers() -> list[str]:
-    statements = []
-    for table in GUARDED_TABLES:
-        for action in ("UPDATE", "DELETE"):
-            statements.append(
-                f"CREATE TRIGGER IF NOT EXISTS {table}_no_{action.lower()} "
-                f"BEFORE {action} ON {table} "
-                f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
-            )
-    return statements
-
-
-EXPECTED_TRIGGERS = frozenset(
-    f"{table}_no_{action}" for table in GUARDED_TABLES for action in ("update", "delete")
-)
+    return [
+        sql.replace("CREATE TRIGGER", "CREATE TRIGGER IF NOT EXISTS", 1)
+        for sql in GUARD_TRIGGERS.values()
+    ]
 
 
 class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
@@ -116,6 +122,22 @@ class ChainedSQLiteProcessRecorder(SQLiteProcessRecorder, ChainedSQLiteApplicati
     """Process recorder variant: tracking row and chained events in one transaction."""
 
 
+def _canonical_id(text: object) -> UUID | None:
+    """The id stored as the recorder writes it (32 lower-case hex digits), else None.
+
+    The library looks events up by this exact text; another spelling of the same UUID
+    would hide an event from the application while hashing the same.
+    """
+    if isinstance(text, str) and len(text) == 32:
+        try:
+            parsed = UUID(hex=text)
+        except ValueError:
+            return None
+        if parsed.hex == text:
+            return parsed
+    return None
+
+
 def _as_uuid(originator_id: UUID | str) -> UUID:
     return originator_id if isinstance(originator_id, UUID) else UUID(originator_id)
 
@@ -132,7 +154,7 @@ class SQLiteChainSnapshot:
             "FROM stored_events ORDER BY rowid"
         )
         for position, originator_id, version, topic, state in rows:
-            yield position, UUID(originator_id), version, topic, state
+            yield position, _canonical_id(originator_id), version, topic, state
 
     def links(self) -> Iterator[LinkRow]:
         return self._links("position")
@@ -146,12 +168,16 @@ class SQLiteChainSnapshot:
             f"entry_hash, chain_hash, aggregate_hash FROM {CHAIN_TABLE} ORDER BY {order}"
         )
         for position, originator_id, *rest in rows:
-            yield (position, UUID(originator_id), *rest)  # type: ignore[misc]
+            yield (position, _canonical_id(originator_id), *rest)  # type: ignore[misc]
 
-    def missing_guards(self) -> list[str]:
-        rows = self._cursor().execute("SELECT name FROM sqlite_master WHERE type='trigger'")
-        present = {name for (name,) in rows}
-        return sorted(EXPECTED_TRIGGERS - present)
+    def guard_problems(self) -> list[str]:
+        rows = self._cursor().execute("SELECT name, sql FROM sqlite_master WHERE type='trigger'")
+        present = dict(rows.fetchall())
+        return [
+            f"trigger {name} is {'missing' if name not in present else 'altered'}"
+            for name, sql in sorted(GUARD_TRIGGERS.items())
+            if present.get(name) != sql
+        ]
 
 
 @contextmanager

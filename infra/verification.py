@@ -7,6 +7,7 @@ event, so memory stays flat however long the log grows.
 
 from __future__ import annotations
 
+import struct
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -41,7 +42,7 @@ class ChainSnapshot(Protocol):
 
     def links_by_aggregate(self) -> Iterator[LinkRow]: ...  # by aggregate, then version
 
-    def missing_guards(self) -> list[str]: ...
+    def guard_problems(self) -> list[str]: ...
 
 
 @dataclass(frozen=True)
@@ -109,8 +110,8 @@ def verify(snapshot: ChainSnapshot, expected_head: tuple[int, bytes] | None = No
     outside the database, through which today's chain must still pass."""
     started = time.perf_counter()
     report = Report()
-    for trigger in snapshot.missing_guards():
-        report.add(Problem(GUARD_REMOVED, None, None, f"trigger {trigger} is missing"))
+    for problem in snapshot.guard_problems():
+        report.add(Problem(GUARD_REMOVED, None, None, problem))
     _verify_global_chain(snapshot, report, expected_head)
     _verify_aggregate_chains(snapshot, report)
     report.elapsed_seconds = time.perf_counter() - started
@@ -135,6 +136,48 @@ def _merged(
             event, link = next(events, None), next(links, None)
 
 
+def _event_problem(position: int, event: EventRow | None, link: LinkRow) -> Problem | None:
+    """What is wrong with the stored event at a position its chain link vouches for."""
+    _, aggregate_id, version, _, stored_entry, _, _ = link
+    if aggregate_id is None:
+        return Problem(LINK_BROKEN, position, None, "the chain link's aggregate id is altered")
+    if event is None:
+        detail = f"chain link for version {version} has no stored event"
+        return Problem(EVENT_MISSING, position, aggregate_id, detail)
+    if event[1] is None or not isinstance(event[4], bytes):
+        # Same hash, other spelling or type: the recorder would no longer find it.
+        detail = f"version {version} is not stored in the recorder's form"
+        return Problem(PAYLOAD_MODIFIED, position, aggregate_id, detail)
+    if event[1] != aggregate_id or event[2] != version:
+        detail = f"the stored event is not version {version} of the chain's aggregate"
+        return Problem(ORDER_CHANGED, position, event[1], detail)
+    try:
+        intact = entry_hash(*event) == stored_entry
+    except (TypeError, ValueError, OverflowError, struct.error):
+        intact = False
+    if not intact:
+        detail = f"version {version} does not match its entry hash"
+        return Problem(PAYLOAD_MODIFIED, position, aggregate_id, detail)
+    return None
+
+
+def _link_problem(
+    position: int, link: LinkRow, prev_position: int | None, prev_hash: bytes
+) -> Problem | None:
+    """What is wrong with a chain link given the link before it."""
+    _, aggregate_id, _, link_prev, stored_entry, stored_chain, _ = link
+    if link_prev != prev_position:
+        if link_prev is not None and (prev_position is None or link_prev > prev_position):
+            detail = f"the link at {position} follows position {link_prev}, which is gone"
+            return Problem(EVENT_MISSING, link_prev, None, detail)
+        detail = f"the link at {position} does not follow it"
+        return Problem(EVENT_INSERTED, prev_position, None, detail)
+    if chain_link(prev_hash, stored_entry) != stored_chain:
+        detail = "global chain hash does not follow from its predecessor"
+        return Problem(LINK_BROKEN, position, aggregate_id, detail)
+    return None
+
+
 def _verify_global_chain(
     snapshot: ChainSnapshot, report: Report, expected_head: tuple[int, bytes] | None
 ) -> None:
@@ -147,88 +190,25 @@ def _verify_global_chain(
         checked += 1
         if link is None:
             assert event is not None
-            report.add(
-                Problem(EVENT_INSERTED, position, event[1], "stored event has no chain link")
-            )
+            detail = "stored event has no chain link"
+            report.add(Problem(EVENT_INSERTED, position, event[1], detail))
             continue
-        _, aggregate_id, version, link_prev, stored_entry, stored_chain, _ = link
-        if event is None:
-            report.add(
-                Problem(
-                    EVENT_MISSING,
-                    position,
-                    aggregate_id,
-                    f"chain link for version {version} has no stored event",
-                )
-            )
-        elif event[1] != aggregate_id or event[2] != version:
-            report.add(
-                Problem(
-                    ORDER_CHANGED,
-                    position,
-                    event[1],
-                    f"stored event is version {event[2]} of another aggregate "
-                    f"than the chain records at this position",
-                )
-            )
-        elif entry_hash(*event) != stored_entry:
-            report.add(
-                Problem(
-                    PAYLOAD_MODIFIED,
-                    position,
-                    aggregate_id,
-                    f"version {version} does not match its entry hash",
-                )
-            )
-        if link_prev != prev_position:
-            if link_prev is not None and (prev_position is None or link_prev > prev_position):
-                report.add(
-                    Problem(
-                        EVENT_MISSING,
-                        link_prev,
-                        None,
-                        f"the link at {position} follows position {link_prev}, which is gone",
-                    )
-                )
-            else:
-                report.add(
-                    Problem(
-                        EVENT_INSERTED,
-                        prev_position,
-                        None,
-                        f"the link at {position} does not follow it",
-                    )
-                )
-        elif chain_link(prev_hash, stored_entry) != stored_chain:
-            report.add(
-                Problem(
-                    LINK_BROKEN,
-                    position,
-                    aggregate_id,
-                    "global chain hash does not follow from its predecessor",
-                )
-            )
+        for problem in (
+            _event_problem(position, event, link),
+            _link_problem(position, link, prev_position, prev_hash),
+        ):
+            if problem is not None:
+                report.add(problem)
+        stored_chain = link[5]
         if position == anchor_position:
             anchor_seen = True
             if stored_chain != anchor_hash:
-                report.add(
-                    Problem(
-                        HEAD_MISMATCH,
-                        position,
-                        aggregate_id,
-                        "the chain no longer passes through the recorded head",
-                    )
-                )
+                detail = "the chain no longer passes through the recorded head"
+                report.add(Problem(HEAD_MISMATCH, position, link[1], detail))
         prev_position, prev_hash = position, stored_chain
     if anchor_position is not None and not anchor_seen:
-        report.add(
-            Problem(
-                HEAD_MISMATCH,
-                anchor_position,
-                None,
-                "the recorded head's position is no longer in the chain",
-            )
-        )
+        detail = "the recorded head's position is no longer in the chain"
+        report.add(Problem(HEAD_MISMATCH, anchor_position, None, detail))
     report.events_checked = checked
     report.head_position = prev_position
     report.head_hash = prev_hash
@@ -238,43 +218,18 @@ def _verify_aggregate_chains(snapshot: ChainSnapshot, report: Report) -> None:
     current: UUID | None = None
     prev_version = 0
     prev_hash = GENESIS
-    for (
-        position,
-        aggregate_id,
-        version,
-        _,
-        stored_entry,
-        _,
-        stored_aggregate,
-    ) in snapshot.links_by_aggregate():
+    for position, aggregate_id, version, _, entry, _, stored in snapshot.links_by_aggregate():
+        if aggregate_id is None:
+            continue  # an altered id: reported by the global pass
         if aggregate_id != current:
             current, prev_hash = aggregate_id, GENESIS
             if version > 1:
-                report.add(
-                    Problem(
-                        EVENT_MISSING,
-                        position,
-                        aggregate_id,
-                        f"aggregate history starts at version {version}",
-                    )
-                )
+                detail = f"aggregate history starts at version {version}"
+                report.add(Problem(EVENT_MISSING, position, aggregate_id, detail))
         elif version != prev_version + 1:
-            report.add(
-                Problem(
-                    EVENT_MISSING,
-                    position,
-                    aggregate_id,
-                    f"versions {prev_version + 1} to {version - 1} are missing",
-                )
-            )
-        if aggregate_link(prev_hash, stored_entry) != stored_aggregate:
-            report.add(
-                Problem(
-                    LINK_BROKEN,
-                    position,
-                    aggregate_id,
-                    f"aggregate hash of version {version} does not follow "
-                    "from the previous version",
-                )
-            )
-        prev_version, prev_hash = version, stored_aggregate
+            detail = f"versions {prev_version + 1} to {version - 1} are missing"
+            report.add(Problem(EVENT_MISSING, position, aggregate_id, detail))
+        if aggregate_link(prev_hash, entry) != stored:
+            detail = f"aggregate hash of version {version} does not follow from the previous"
+            report.add(Problem(LINK_BROKEN, position, aggregate_id, detail))
+        prev_version, prev_hash = version, stored

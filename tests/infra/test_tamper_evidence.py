@@ -175,3 +175,53 @@ def test_rewritten_entry_hash_breaks_the_link(ledger: Ledger, store: RawStore) -
     )
     problems = {(p.kind, p.position, p.detail.split()[0]) for p in _verify(ledger).problems}
     assert {(LINK_BROKEN, 7, "global"), (LINK_BROKEN, 6, "aggregate")} <= problems
+
+
+# PostgreSQL stores ids as uuid and states as bytea: these two attacks need SQLite's
+# loose typing.
+@pytest.mark.parametrize("settings", ["sqlite"], indirect=True)
+def test_an_id_respelled_to_hide_an_event_from_the_application(
+    ledger: Ledger, store: RawStore
+) -> None:
+    """Same UUID, other spelling: it hashes the same but the recorder no longer finds it."""
+    store.drop_guards()
+    store.execute("UPDATE stored_events SET originator_id = upper(originator_id) WHERE {pos} = 4")
+    assert _first(ledger) == (PAYLOAD_MODIFIED, 4)
+
+
+@pytest.mark.parametrize("settings", ["sqlite"], indirect=True)
+def test_state_stored_as_another_type_is_reported_not_crashed_on(
+    ledger: Ledger, store: RawStore
+) -> None:
+    store.drop_guards()
+    store.execute("UPDATE stored_events SET state = CAST(state AS TEXT) WHERE {pos} = 6")
+    assert _first(ledger) == (PAYLOAD_MODIFIED, 6)
+
+
+def test_guards_replaced_by_same_named_no_ops_are_reported(ledger: Ledger, store: RawStore) -> None:
+    store.drop_guards()
+    if store.postgres:
+        store.execute(
+            "CREATE FUNCTION nothing() RETURNS trigger LANGUAGE plpgsql "
+            "AS $$BEGIN RETURN NEW; END$$"
+        )
+        for table in ("stored_events", "event_chain"):
+            store.execute(
+                f"CREATE TRIGGER {table}_no_update_delete BEFORE UPDATE OR DELETE "
+                f"ON {table} FOR EACH ROW EXECUTE FUNCTION nothing()"
+            )
+            store.execute(
+                f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE "
+                f"ON {table} FOR EACH STATEMENT EXECUTE FUNCTION nothing()"
+            )
+    else:
+        store.execute("CREATE TABLE decoy (a)")
+        for table in ("stored_events", "event_chain"):
+            for action in ("update", "delete"):
+                store.execute(
+                    f"CREATE TRIGGER {table}_no_{action} BEFORE {action.upper()} "
+                    "ON decoy BEGIN SELECT 1; END"
+                )
+    report = _verify(ledger)
+    assert {p.kind for p in report.problems} == {GUARD_REMOVED}
+    assert len(report.problems) == 4
