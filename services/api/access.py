@@ -22,7 +22,7 @@ from services.sessions import Principal
 WRITERS = frozenset({"admin", "manager", "agent"})
 IMPORTERS = frozenset({"admin", "manager"})
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
-_ETAG = re.compile(r'(?:W/)?"(\d{1,18})"')
+_ETAG = re.compile(r'"(\d{1,18})"')  # strong only: If-Match never matches a weak ETag
 
 
 def request_id_from(header: str | None) -> str:

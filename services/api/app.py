@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from litestar import Litestar
-from litestar.datastructures import ResponseHeader, State
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
@@ -28,14 +28,6 @@ from services.api.routes.policies import PolicyController, renewals
 from services.api.runtime import Runtime
 
 MAX_JSON_BODY_BYTES = 64 * 1024
-
-SECURITY_HEADERS = [
-    ResponseHeader(name="X-Content-Type-Options", value="nosniff"),
-    ResponseHeader(name="Cache-Control", value="no-store"),
-    ResponseHeader(name="Referrer-Policy", value="no-referrer"),
-    ResponseHeader(name="X-Frame-Options", value="DENY"),
-]
-
 
 def _runtime(state: State) -> Runtime:
     return state.runtime  # type: ignore[no-any-return]
@@ -57,7 +49,7 @@ def create_app(settings: Settings, *, run_projections: bool = True) -> Litestar:
         finally:
             runtime.close()
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             health,
             ready,
@@ -71,11 +63,10 @@ def create_app(settings: Settings, *, run_projections: bool = True) -> Litestar:
             import_file,
         ],
         dependencies={"runtime": Provide(_runtime, sync_to_thread=False)},
-        middleware=[request_log, authentication()],
+        middleware=[authentication()],
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],
         request_max_body_size=MAX_JSON_BODY_BYTES,
-        response_headers=SECURITY_HEADERS,
         openapi_config=OpenAPIConfig(
             title="Daicho API",
             version="1",
@@ -93,6 +84,9 @@ def create_app(settings: Settings, *, run_projections: bool = True) -> Litestar:
         debug=False,
         logging_config=None,
     )
+    # Outside Litestar's routing and exception handling, so nothing escapes it.
+    app.asgi_handler = request_log(app.asgi_handler)
+    return app
 
 
 def app_from_env() -> Any:

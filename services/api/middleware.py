@@ -49,10 +49,20 @@ def authentication() -> DefineMiddleware:
     )
 
 
-def request_log(app: ASGIApp) -> ASGIApp:
-    """Outermost middleware: assigns the request id and logs the request once."""
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"cache-control", b"no-store"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+]
 
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+
+def request_log(app: ASGIApp) -> ASGIApp:
+    """Wraps the whole application, so that every response — 401s and unmatched routes
+    included — gets a request id and the security headers, and is logged once with
+    its final status."""
+
+    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await app(scope, receive, send)
             return
@@ -66,9 +76,11 @@ def request_log(app: ASGIApp) -> ASGIApp:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+                present = {name.lower() for name, _ in message.get("headers", [])}
                 message["headers"] = [
                     *message.get("headers", []),
                     (b"x-request-id", request_id.encode()),
+                    *[(name, value) for name, value in SECURITY_HEADERS if name not in present],
                 ]
             await send(message)
 
@@ -76,24 +88,15 @@ def request_log(app: ASGIApp) -> ASGIApp:
             await app(scope, receive, send_with_id)
         finally:
             user = scope.get("user")
-            handler = scope.get("route_handler")
             log.info(
                 "request",
                 request_id=request_id,
                 method=scope["method"],
-                route=_route_template(scope, handler),
+                route=str(scope.get("path_template") or "unmatched"),
                 status=status,
                 latency_ms=round((time.perf_counter() - started) * 1000, 2),
                 actor=str(user.user_id) if user is not None else None,
                 agency=str(user.agency_id) if user is not None else None,
             )
 
-    return middleware
-
-
-def _route_template(scope: Scope, handler: Any) -> str:
-    """The route as declared (`/api/v1/customers/{customer_id:uuid}`), not the raw path."""
-    template = scope.get("path_template")
-    if template:
-        return str(template)
-    return "unmatched"
+    return wrapped

@@ -6,6 +6,7 @@ problem bodies end up in browser consoles and proxy logs.
 
 from __future__ import annotations
 
+import re
 from types import UnionType
 from typing import Annotated, Any, Union, get_args, get_origin
 
@@ -26,6 +27,7 @@ from services.api.validation import field_errors
 from services.records import NotFound, VersionConflict
 
 PROBLEM_JSON = "application/problem+json"
+_QUOTED = re.compile(r" ?'[^']*'")
 log = structlog.get_logger("daicho.api")
 
 
@@ -63,11 +65,21 @@ def _validation(request: Request[Any, Any, Any], exc: ValidationException) -> Re
         for item in exc.extra or []:
             if isinstance(item, dict):
                 key = item.get("key", "")
-                pointer = "" if key == "data" else f"/{key}"
+                source = item.get("source", "body")
+                pointer = "" if key == "data" else (
+                    f"/{key}" if source == "body" else f"#/{source}/{key}")
                 errors.append({"pointer": pointer, "detail": str(item.get("message", ""))})
     if not errors:
-        errors = [{"pointer": "", "detail": exc.detail}]
+        errors = [{"pointer": "", "detail": "the request is invalid"}]
+    for error in errors:
+        error["detail"] = without_values(error["detail"])
     return problem(422 if struct else 400, "Invalid request", errors=errors)
+
+
+def without_values(message: str) -> str:
+    """Validation messages quote the offending value ("Invalid enum value '…'"); the
+    value may be personal data, so the quote goes."""
+    return _QUOTED.sub("", message)
 
 
 def _body_struct(request: Request[Any, Any, Any]) -> type[msgspec.Struct] | None:
@@ -134,6 +146,10 @@ def _invalid_cursor(_: Request[Any, Any, Any], __: InvalidCursor) -> Response[An
     )
 
 
+def _too_deep(_: Request[Any, Any, Any], __: RecursionError) -> Response[Any]:
+    return problem(400, "Bad request", "the body is nested too deeply")
+
+
 def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     # The type only: an exception's text may carry data from the request.
     log.error(
@@ -155,5 +171,6 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     PreconditionRequired: _precondition_required,
     InvalidQuery: _invalid_query,
     InvalidCursor: _invalid_cursor,
+    RecursionError: _too_deep,
     Exception: _unexpected,
 }

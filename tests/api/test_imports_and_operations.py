@@ -104,3 +104,42 @@ def test_request_log_has_no_personal_data_tokens_or_bodies(
         token,
     ):
         assert value not in logged, value
+
+
+def test_every_response_has_a_request_id_and_security_headers(api: Api) -> None:
+    for response in (
+        api.client.get("/api/v1/customers"),  # 401 from the authentication layer
+        api.client.get("/no/such/route"),  # 404 from routing
+        api.client.get("/health"),
+    ):
+        assert response.headers["x-request-id"]
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["cache-control"] == "no-store"
+
+
+def test_unauthenticated_requests_are_logged_with_their_real_status(
+    api: Api, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from infra.logging import configure_logging
+
+    configure_logging()
+    capsys.readouterr()
+    api.client.get("/api/v1/customers")
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()
+             if line.startswith("{")]
+    assert [(line["status"], line["actor"]) for line in lines] == [(401, None)]
+
+
+def test_deeply_nested_json_is_a_400_not_a_crash(api: Api) -> None:
+    body = "[" * 5000 + "]" * 5000
+    response = api.client.post("/api/v1/auth/login", content=body,
+                               headers={"content-type": "application/json"})
+    assert response.status_code == 400
+
+
+def test_validation_errors_do_not_echo_the_value(api: Api) -> None:
+    response = api.post("/api/v1/customers", json={**TARO, "kind": "山田花子 1980-01-01"})
+    assert response.status_code == 422
+    assert "山田花子" not in response.text
+    query = api.get("/api/v1/customers", params={"status": "山田花子"})
+    assert query.status_code == 400 and "山田花子" not in query.text
