@@ -24,7 +24,7 @@ TOKEN_LIFETIME = timedelta(minutes=15)
 SCHEMA = [
     "CREATE TABLE IF NOT EXISTS api_sessions ("
     "id TEXT PRIMARY KEY, user_id TEXT NOT NULL, agency_id TEXT NOT NULL, "
-    "username TEXT NOT NULL, role TEXT NOT NULL, "
+    "username TEXT NOT NULL, "
     "created_at TEXT NOT NULL, expires_at TEXT NOT NULL, revoked_at TEXT)",
     "CREATE INDEX IF NOT EXISTS api_sessions_expiry ON api_sessions (expires_at)",
 ]
@@ -58,13 +58,12 @@ def open_session(db: ProjectionDatabase, user: User) -> tuple[str, int]:
     with db.transaction() as cursor:
         cursor.execute("DELETE FROM api_sessions WHERE expires_at < ?", (created.isoformat(),))
         cursor.execute(
-            "INSERT INTO api_sessions VALUES (?, ?, ?, ?, ?, ?, ?, NULL)",
+            "INSERT INTO api_sessions VALUES (?, ?, ?, ?, ?, ?, NULL)",
             (
                 _session_id(token),
                 str(user.id),
                 str(user.agency_id),
                 user.username,
-                user.role,
                 created.isoformat(),
                 (created + TOKEN_LIFETIME).isoformat(),
             ),
@@ -77,14 +76,17 @@ def resolve(db: ProjectionDatabase, token: str) -> Principal | None:
     if not token.startswith(TOKEN_PREFIX) or len(token) > 100:
         return None
     session_id = _session_id(token)
+    # The role and the active flag come from the users read model, not from the
+    # session: a role change or a deactivation takes effect on the next request.
     with db.transaction() as cursor:
         cursor.execute(
-            "SELECT user_id, agency_id, username, role, expires_at, revoked_at "
-            "FROM api_sessions WHERE id = ?",
+            "SELECT s.user_id, s.agency_id, s.username, u.role, u.active, s.expires_at, "
+            "s.revoked_at FROM api_sessions s JOIN users u ON u.id = s.user_id "
+            "WHERE s.id = ?",
             (session_id,),
         )
         row = cursor.fetchone()
-    if row is None or row["revoked_at"] is not None:
+    if row is None or row["revoked_at"] is not None or not row["active"]:
         return None
     if datetime.fromisoformat(row["expires_at"]) <= now():
         return None

@@ -187,3 +187,21 @@ def test_control_characters_are_refused_in_queries_and_bodies(api: Api) -> None:
     response = api.post("/api/v1/customers", json={**TARO, "name": "山田\u0000太郎"})
     assert response.status_code == 422
     assert response.json()["errors"][0]["pointer"] == "/name"
+
+
+def test_a_deactivated_users_token_stops_working_at_once(api: Api, settings) -> None:
+    from domain.user import User
+    from infra.ledger import Ledger
+    from services.agencies import agency_by_code
+    from services.requests import cli_meta
+
+    assert api.get("/api/v1/customers").status_code == 200
+    ledger = Ledger(settings)
+    agency = agency_by_code(ledger, "sakura")
+    user = ledger.repository.get(agency.derive_id("user", "agent-user"))
+    assert isinstance(user, User)
+    user.deactivate(cli_meta(agency_id=agency.id).context("left the agency"))
+    ledger.save(user)
+    ledger.close()
+    api.client.app.state.runtime.projections.catch_up()
+    assert api.get("/api/v1/customers").status_code == 401

@@ -30,6 +30,9 @@ def login(runtime: NamedDependency[Runtime], data: JSONBody[schemas.Login]) -> s
         user = authenticate(runtime.ledger, data.agency, data.username, data.password)
     except InvalidCredentials as error:
         raise NotAuthorizedException(str(error)) from None
+    # Requests resolve the caller's role from the users read model: it must show the
+    # user before the token is handed out.
+    runtime.caught_up_to(runtime.ledger.recorder.max_notification_id())
     token, expires_in = sessions.open_session(runtime.db, user)
     return schemas.Token(access_token=token, expires_in=expires_in)
 
