@@ -6,8 +6,9 @@ how to open a verification snapshot; use cases live in `services/`.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from typing import Any
 from uuid import UUID
 
@@ -25,11 +26,22 @@ from infra.verification import ChainSnapshot
 class Ledger(Application[UUID]):
     name = "daicho"
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, create: bool = True) -> None:
+        """Opens the store, creating it first if it does not exist and `create` is set.
+
+        An existing store is opened without any DDL: starting the application must not
+        re-create the append-only triggers an attacker removed (verification would then
+        never see that), and must work for a role that may only read and append.
+        """
         self.settings = settings
-        if settings.database_url:
-            _ensure_schema(settings.database_url, settings.database_schema)
-        super().__init__(env=settings.store_env())
+        exists = store_exists(settings)
+        if not exists:
+            if not create:
+                raise StoreMissing()
+            _prepare(settings)
+        env = settings.store_env()
+        env["CREATE_TABLE"] = "n" if exists else "y"
+        super().__init__(env=env)
 
     def construct_env(self, name: str, env: Any = None) -> Any:
         # Unlike the library's default, ignore os.environ: the store is configured by
@@ -53,6 +65,36 @@ class Ledger(Application[UUID]):
                 yield snapshot
 
 
-def _ensure_schema(url: str, schema: str) -> None:
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(SQL("CREATE SCHEMA IF NOT EXISTS {}").format(Identifier(schema)))
+class StoreMissing(Exception):
+    def __init__(self) -> None:
+        super().__init__("no Daicho store here: check DAICHO_HOME or DAICHO_DATABASE_URL")
+
+
+def store_exists(settings: Settings) -> bool:
+    if settings.database_url:
+        with psycopg.connect(settings.database_url, autocommit=True) as conn:
+            row = conn.execute(
+                "SELECT to_regclass(format('%%I.%%I', %s::text, 'stored_events'))",
+                (settings.database_schema,),
+            ).fetchone()
+        return row is not None and row[0] is not None
+    if not settings.sqlite_path.exists():
+        return False
+    uri = f"file:{settings.sqlite_path}?mode=ro"
+    with closing(sqlite3.connect(uri, uri=True)) as conn:
+        found = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'stored_events'"
+        ).fetchone()
+    return found is not None
+
+
+def _prepare(settings: Settings) -> None:
+    """Where a new store goes: a PostgreSQL schema, or a private SQLite file."""
+    if settings.database_url:
+        with psycopg.connect(settings.database_url, autocommit=True) as conn:
+            schema = Identifier(settings.database_schema)
+            conn.execute(SQL("CREATE SCHEMA IF NOT EXISTS {}").format(schema))
+        return
+    # Personal data: readable by the service's own user only.
+    settings.home.mkdir(mode=0o700, parents=True, exist_ok=True)
+    settings.sqlite_path.touch(mode=0o600, exist_ok=True)

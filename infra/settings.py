@@ -47,7 +47,6 @@ class Settings:
     def store_env(self) -> dict[str, str]:
         """The eventsourcing library's environment for this store."""
         if self.database_url is None:
-            self.home.mkdir(parents=True, exist_ok=True)
             return {
                 "PERSISTENCE_MODULE": "eventsourcing.sqlite",
                 "SQLITE_DBNAME": str(self.sqlite_path),

@@ -29,6 +29,7 @@ from services.api.runtime import Runtime
 
 MAX_JSON_BODY_BYTES = 64 * 1024
 
+
 def _runtime(state: State) -> Runtime:
     return state.runtime  # type: ignore[no-any-return]
 

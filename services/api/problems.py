@@ -66,8 +66,11 @@ def _validation(request: Request[Any, Any, Any], exc: ValidationException) -> Re
             if isinstance(item, dict):
                 key = item.get("key", "")
                 source = item.get("source", "body")
-                pointer = "" if key == "data" else (
-                    f"/{key}" if source == "body" else f"#/{source}/{key}")
+                pointer = (
+                    ""
+                    if key == "data"
+                    else (f"/{key}" if source == "body" else f"#/{source}/{key}")
+                )
                 errors.append({"pointer": pointer, "detail": str(item.get("message", ""))})
     if not errors:
         errors = [{"pointer": "", "detail": "the request is invalid"}]

@@ -26,6 +26,6 @@ def run_verify(args: argparse.Namespace) -> int:
         expected = parse_head(args.expect_head) if args.expect_head else None
     except ValueError as error:
         raise UsageError(str(error)) from None
-    report = verify_ledger(open_ledger(), expected)
+    report = verify_ledger(open_ledger(create=False), expected)
     print(json.dumps(report.as_dict(), ensure_ascii=False) if args.json else summary_line(report))
     return EXIT_OK if report.ok else EXIT_TAMPERED

@@ -125,15 +125,17 @@ def test_unauthenticated_requests_are_logged_with_their_real_status(
     configure_logging()
     capsys.readouterr()
     api.client.get("/api/v1/customers")
-    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()
-             if line.startswith("{")]
+    lines = [
+        json.loads(line) for line in capsys.readouterr().err.splitlines() if line.startswith("{")
+    ]
     assert [(line["status"], line["actor"]) for line in lines] == [(401, None)]
 
 
 def test_deeply_nested_json_is_a_400_not_a_crash(api: Api) -> None:
     body = "[" * 5000 + "]" * 5000
-    response = api.client.post("/api/v1/auth/login", content=body,
-                               headers={"content-type": "application/json"})
+    response = api.client.post(
+        "/api/v1/auth/login", content=body, headers={"content-type": "application/json"}
+    )
     assert response.status_code == 400
 
 

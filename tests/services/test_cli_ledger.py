@@ -220,3 +220,70 @@ def _recreate_guards(settings: Settings) -> list[str]:
 def test_expect_head_must_be_well_formed(daicho, agency: str) -> None:
     code, _, err = daicho("verify", "--expect-head", "12:nothex")
     assert code == 2 and "POSITION:HASH" in err
+
+
+def test_verify_reports_guards_dropped_while_nothing_was_running(
+    daicho, agency: str, settings: Settings
+) -> None:
+    """Opening the store for verification must not quietly re-create the triggers."""
+    RawStore(settings).drop_guards()
+    code, out, _ = daicho("verify", "--json")
+    report = json.loads(out)
+    assert code == 1
+    assert {p["kind"] for p in report["problems"]} == {"append-only guard removed"}
+
+
+def test_verify_of_a_store_that_does_not_exist_is_a_usage_error(
+    daicho, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DAICHO_HOME", str(settings.home / "typo"))
+    monkeypatch.setenv("DAICHO_DATABASE_SCHEMA", "no_such_schema")
+    code, out, err = daicho("verify")
+    assert code == 2 and out == "" and "no Daicho store here" in err
+
+
+@pytest.mark.parametrize("settings", ["postgres"], indirect=True)
+def test_an_append_only_role_can_run_the_ledger_but_not_rewrite_it(
+    daicho, agency: str, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The privilege recipe of docs/operations.md, applied to a real role."""
+    import uuid
+
+    import psycopg
+    from psycopg.sql import SQL, Identifier
+
+    role = f"daicho_app_{uuid.uuid4().hex[:8]}"
+    schema = Identifier(settings.database_schema)
+    admin = psycopg.connect(settings.database_url, autocommit=True)
+    try:
+        admin.execute(SQL("CREATE ROLE {} LOGIN").format(Identifier(role)))
+        for statement in (
+            "GRANT USAGE, CREATE ON SCHEMA {schema} TO {role}",
+            "GRANT SELECT, INSERT ON {schema}.stored_events, {schema}.event_chain TO {role}",
+            # LOCK TABLE … IN EXCLUSIVE MODE needs UPDATE; the trigger refuses updates.
+            "GRANT UPDATE ON {schema}.stored_events TO {role}",
+            "GRANT USAGE ON SEQUENCE {schema}.stored_events_notification_id_seq TO {role}",
+        ):
+            admin.execute(SQL(statement).format(schema=schema, role=Identifier(role)))
+        url = settings.database_url.replace("postgres@", f"{role}@", 1)
+        monkeypatch.setenv("DAICHO_DATABASE_URL", url)
+
+        code, out, _ = daicho("import", str(DATA / "agency_export_cp932.csv"), "--agency", agency)
+        assert code == 0 and "25 customers created" in out
+        assert daicho("verify")[0] == 0
+        with psycopg.connect(url, autocommit=True) as app:
+            app.execute(SQL("SET search_path TO {}").format(schema))
+            with pytest.raises(psycopg.errors.RaiseException, match="append-only"):
+                app.execute("UPDATE stored_events SET state = state")
+            for attack in (
+                "DROP TRIGGER stored_events_no_update_delete ON stored_events",
+                "UPDATE event_chain SET chain_hash = entry_hash",
+                "TRUNCATE event_chain",
+                "DROP TABLE stored_events",
+            ):
+                with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                    app.execute(attack)
+    finally:
+        admin.execute(SQL("DROP OWNED BY {}").format(Identifier(role)))
+        admin.execute(SQL("DROP ROLE {}").format(Identifier(role)))
+        admin.close()
