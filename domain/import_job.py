@@ -34,6 +34,16 @@ class ImportJob(Aggregate):
         policies_created: int
         policies_updated: int
         rows_rejected: list[dict[str, object]]
+        rows_rejected_count: int
+
+        def apply(self, aggregate: ImportJob) -> None:
+            aggregate.completed = True
+
+    class Aborted(Event):
+        """The job stopped on an unexpected error; the rows before it stay imported."""
+
+        error_type: str
+        rows_imported: int
 
         def apply(self, aggregate: ImportJob) -> None:
             aggregate.completed = True
@@ -79,7 +89,9 @@ class ImportJob(Aggregate):
         policies_created: int,
         policies_updated: int,
         rows_rejected: list[dict[str, object]],
+        rows_rejected_count: int,
     ) -> None:
+        """`rows_rejected` may be the first of `rows_rejected_count` rejections."""
         self.trigger_event(
             self.Completed,
             context=context,
@@ -88,4 +100,10 @@ class ImportJob(Aggregate):
             policies_created=policies_created,
             policies_updated=policies_updated,
             rows_rejected=rows_rejected,
+            rows_rejected_count=rows_rejected_count,
+        )
+
+    def abort(self, context: EventContext, *, error_type: str, rows_imported: int) -> None:
+        self.trigger_event(
+            self.Aborted, context=context, error_type=error_type, rows_imported=rows_imported
         )

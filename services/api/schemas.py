@@ -246,6 +246,7 @@ class ImportResult(Struct):
     policies_updated: int
     rows_imported: int
     rows_rejected: list[RejectedRow]
+    rows_rejected_count: int
     ignored_columns: list[str]
 
 

@@ -17,6 +17,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError
 
 from domain import text
 from domain.agency import Agency
@@ -30,6 +31,11 @@ from infra.ledger import Ledger
 from services.imports.encoding import decode_csv_bytes
 from services.imports.rows import ImportRow, RejectedRow, parse_csv
 from services.requests import RequestMeta
+
+
+# The job's permanent record keeps the first rejections and their count: a garbage file
+# must not turn into a huge event in an append-only log.
+MAX_REJECTIONS_RECORDED = 1000
 
 
 @dataclass
@@ -46,7 +52,9 @@ class ImportSummary:
     rows_rejected: list[RejectedRow] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self, max_rejections: int | None = None) -> dict[str, Any]:
+        """The summary as JSON; `max_rejections` keeps a response to a garbage upload
+        small (`rows_rejected_count` still says how many there were)."""
         return {
             "job_id": str(self.job_id),
             "file_sha256": self.file_sha256,
@@ -57,7 +65,10 @@ class ImportSummary:
             "policies_created": self.policies_created,
             "policies_updated": self.policies_updated,
             "rows_imported": self.rows_imported,
-            "rows_rejected": [{"line": r.line, "reason": r.reason} for r in self.rows_rejected],
+            "rows_rejected": [
+                {"line": r.line, "reason": r.reason} for r in self.rows_rejected[:max_rejections]
+            ],
+            "rows_rejected_count": len(self.rows_rejected),
             "ignored_columns": self.ignored_columns,
         }
 
@@ -108,7 +119,23 @@ class _Job:
         return self.loaded[aggregate_id]
 
     def apply(self, row: ImportRow) -> None:
-        """Applies one row, or raises DomainError leaving every loaded record as it was."""
+        """Applies one row, or raises DomainError leaving every loaded record as it was.
+
+        A record another writer changed meanwhile (another import of the same file, a
+        user's edit) is re-read from the store and the row applied once more.
+        """
+        try:
+            self._apply(row)
+        except IntegrityError:
+            self.loaded.clear()
+            try:
+                self._apply(row)
+            except IntegrityError:
+                raise DomainError(
+                    "row", "its records were being changed by another writer; import again"
+                ) from None
+
+    def _apply(self, row: ImportRow) -> None:
         customer_id = self.agency.derive_id("customer", customer_key(row))
         insurer = row.insurer or self.default_insurer
         policy_id = None
@@ -122,18 +149,13 @@ class _Job:
             policy_id = self.agency.derive_id("policy", policy_key(insurer, row.policy_number))
         before = {i: copy.deepcopy(self.loaded.get(i)) for i in (customer_id, policy_id) if i}
         try:
-            customer_is_new = self._get(customer_id) is None
             touched: list[Aggregate] = [self._apply_customer(customer_id, row)]
-            policy_version = None
             if policy_id is not None:
-                existing = self._get(policy_id)
-                policy_version = existing.version if existing else None
                 touched.append(self._apply_policy(policy_id, customer_id, row, insurer))
-            if not self.summary.dry_run:
-                self.ledger.save(*touched)
+            if self.summary.dry_run:
+                recorded = [event for record in touched for event in record.collect_events()]
             else:
-                for aggregate in touched:
-                    aggregate.collect_events()
+                recorded = [recording.domain_event for recording in self.ledger.save(*touched)]
         except Exception:
             for aggregate_id, aggregate in before.items():
                 if aggregate is None:
@@ -141,29 +163,21 @@ class _Job:
                 else:
                     self.loaded[aggregate_id] = aggregate
             raise
-        self._count(customer_id, customer_is_new, policy_id, policy_version)
+        self._count(customer_id, recorded)
 
-    def _count(
-        self,
-        customer_id: UUID,
-        customer_is_new: bool,
-        policy_id: UUID | None,
-        policy_version: int | None,
-    ) -> None:
-        """Counts distinct records, once the row is safely applied."""
-        if customer_is_new:
-            self.created.add(customer_id)
-        elif customer_id not in self.created:
+    def _count(self, customer_id: UUID, recorded: list[Any]) -> None:
+        """Counts distinct records from what this row actually recorded, so that
+        concurrent imports of the same file never both claim a record."""
+        for event in recorded:
+            if isinstance(event, Customer.Registered):
+                self.created.add(event.originator_id)
+            elif isinstance(event, Policy.Registered):
+                self.policies_created.add(event.originator_id)
+            elif isinstance(event, Policy.Changed | Policy.StatusChanged):
+                if event.originator_id not in self.policies_created:
+                    self.policies_updated.add(event.originator_id)
+        if customer_id not in self.created:
             self.matched.add(customer_id)
-        if policy_id is None:
-            return
-        if policy_version is None:
-            self.policies_created.add(policy_id)
-        elif (
-            self.loaded[policy_id].version != policy_version
-            and policy_id not in self.policies_created
-        ):
-            self.policies_updated.add(policy_id)
 
     def _apply_customer(self, customer_id: UUID, row: ImportRow) -> Customer:
         customer = self._get(customer_id)
@@ -272,12 +286,21 @@ def run_import(
     if not dry_run:
         ledger.save(job_record)
     job = _Job(ledger, agency, context, summary, default_insurer)
-    for row in parsed.rows:
-        try:
-            job.apply(row)
-            summary.rows_imported += 1
-        except DomainError as error:
-            summary.rows_rejected.append(RejectedRow(row.line, str(error)))
+    try:
+        for row in parsed.rows:
+            try:
+                job.apply(row)
+                summary.rows_imported += 1
+            except DomainError as error:
+                summary.rows_rejected.append(RejectedRow(row.line, str(error)))
+    except Exception as error:
+        # The rows saved so far stay saved; the job's record says it stopped, and why.
+        job_record.abort(
+            context, error_type=type(error).__name__, rows_imported=summary.rows_imported
+        )
+        if not dry_run:
+            ledger.save(job_record)
+        raise
     summary.rows_rejected.sort(key=lambda r: r.line)
     summary.customers_created = len(job.created)
     summary.customers_matched = len(job.matched)
@@ -289,7 +312,11 @@ def run_import(
         customers_matched=summary.customers_matched,
         policies_created=summary.policies_created,
         policies_updated=summary.policies_updated,
-        rows_rejected=[{"line": r.line, "reason": r.reason} for r in summary.rows_rejected],
+        rows_rejected=[
+            {"line": r.line, "reason": r.reason}
+            for r in summary.rows_rejected[:MAX_REJECTIONS_RECORDED]
+        ],
+        rows_rejected_count=len(summary.rows_rejected),
     )
     if not dry_run:
         ledger.save(job_record)

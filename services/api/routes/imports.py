@@ -16,7 +16,7 @@ from services.api.problems import InvalidQuery
 from services.api.rendering import as_struct
 from services.api.runtime import Runtime
 from services.imports.errors import UnusableInput
-from services.imports.job import run_import
+from services.imports.job import MAX_REJECTIONS_RECORDED, run_import
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 
@@ -61,4 +61,4 @@ def import_file(
     except UnusableInput as error:
         raise InvalidQuery("file", str(error)) from None
     runtime.caught_up_to(runtime.ledger.recorder.max_notification_id())
-    return as_struct(summary.as_dict(), schemas.ImportResult)
+    return as_struct(summary.as_dict(MAX_REJECTIONS_RECORDED), schemas.ImportResult)
