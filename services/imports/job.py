@@ -32,7 +32,6 @@ from services.imports.encoding import decode_csv_bytes
 from services.imports.rows import ImportRow, RejectedRow, parse_csv
 from services.requests import RequestMeta
 
-
 # The job's permanent record keeps the first rejections and their count: a garbage file
 # must not turn into a huge event in an append-only log.
 MAX_REJECTIONS_RECORDED = 1000
