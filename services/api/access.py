@@ -62,7 +62,7 @@ def expected_version(if_match: str | None) -> int:
         raise PreconditionRequired()
     match = _ETAG.fullmatch(if_match.strip())
     if not match:
-        raise InvalidQuery("If-Match", 'must be an ETag such as "3"')
+        raise InvalidQuery("If-Match", 'must be a strong ETag such as "3"', source="header")
     return int(match.group(1))
 
 

@@ -36,12 +36,13 @@ class PreconditionRequired(Exception):
 
 
 class InvalidQuery(ValueError):
-    """A query parameter is malformed; `parameter` names it."""
+    """A query parameter (or header, or form field) is malformed; `parameter` names it."""
 
-    def __init__(self, parameter: str, detail: str) -> None:
+    def __init__(self, parameter: str, detail: str, source: str = "query") -> None:
         super().__init__(detail)
         self.parameter = parameter
         self.detail = detail
+        self.source = source
 
 
 def problem(
@@ -80,9 +81,9 @@ def _validation(request: Request[Any, Any, Any], exc: ValidationException) -> Re
 
 
 def without_values(message: str) -> str:
-    """Validation messages quote the offending value ("Invalid enum value '…'"); the
-    value may be personal data, so the quote goes."""
-    return _QUOTED.sub("", message)
+    """Validation messages quote the offending value ("Invalid enum value '…'") or the
+    whole query string ("… for path /api/v1/…?q=…"); either may be personal data."""
+    return _QUOTED.sub("", message.split(" for path ")[0])
 
 
 def _body_struct(request: Request[Any, Any, Any]) -> type[msgspec.Struct] | None:
@@ -137,7 +138,9 @@ def _precondition_required(_: Request[Any, Any, Any], __: PreconditionRequired) 
 
 def _invalid_query(_: Request[Any, Any, Any], exc: InvalidQuery) -> Response[Any]:
     return problem(
-        400, "Invalid query", errors=[{"pointer": f"#/query/{exc.parameter}", "detail": exc.detail}]
+        400,
+        "Invalid request",
+        errors=[{"pointer": f"#/{exc.source}/{exc.parameter}", "detail": exc.detail}],
     )
 
 

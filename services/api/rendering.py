@@ -9,6 +9,7 @@ from uuid import UUID
 import msgspec
 from litestar import Request, Response
 
+from domain.roles import sees_personal_data
 from projections import queries
 from services.api import schemas
 from services.api.access import etag, redact
@@ -108,7 +109,11 @@ def household_response(
         raise NotFound("household")
     role = request.user.role
     shown = redact(row, role, frozenset({"name"}))
-    shown["members"] = [redact(member, role) for member in row["members"]]
+    members = [redact(member, role) for member in row["members"]]
+    if not sees_personal_data(role):
+        # Members come sorted by kana; that order alone would leak it.
+        members.sort(key=lambda member: member["id"])
+    shown["members"] = members
     return _with_etag(as_struct(shown, schemas.Household), row["version"], status, location)
 
 

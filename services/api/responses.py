@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from litestar.openapi.datastructures import ResponseSpec
 
-from services.api.schemas import Problem
+from services.api.schemas import Accepted, Problem
 
 _DESCRIPTIONS = {
     400: "malformed query parameter, cursor or upload",
@@ -16,6 +16,7 @@ _DESCRIPTIONS = {
     413: "request body over the documented limit",
     422: "invalid body: one error per field, by JSON pointer",
     428: "If-Match is required",
+    429: "too many logins at once: retry after Retry-After seconds",
 }
 
 
@@ -23,6 +24,7 @@ def problems(*statuses: int) -> dict[int, ResponseSpec]:
     return {
         status: ResponseSpec(
             data_container=Problem,
+            generate_examples=False,
             description=_DESCRIPTIONS[status],
             media_type="application/problem+json",
         )
@@ -30,6 +32,13 @@ def problems(*statuses: int) -> dict[int, ResponseSpec]:
     }
 
 
+ACCEPTED = {
+    202: ResponseSpec(
+        data_container=Accepted,
+        generate_examples=False,
+        description="recorded, but the read models lag: the body has the id and log position",
+    )
+}
 READ = problems(400, 401, 403, 404)
-CREATE = problems(401, 403, 404, 409, 413, 422)
-CHANGE = problems(401, 403, 404, 412, 413, 422, 428)
+CREATE = {**ACCEPTED, **problems(401, 403, 404, 409, 413, 422)}
+CHANGE = {**ACCEPTED, **problems(401, 403, 404, 412, 413, 422, 428)}

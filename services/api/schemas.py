@@ -194,8 +194,8 @@ class Contact(Struct, omit_defaults=True):
     kind: str
     version: int
     created_at: datetime
-    products_proposed: list[str] = msgspec.field(default_factory=list)
-    recommended_product: str | None = None
+    products_proposed: list[str]
+    recommended_product: str | None
     summary: str | UnsetType = UNSET
     customer_intent: str | None | UnsetType = UNSET
     recommendation_reason: str | None | UnsetType = UNSET

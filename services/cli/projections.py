@@ -40,7 +40,7 @@ def rebuild_projections(args: argparse.Namespace) -> int:
     projections = Projections(open_ledger())
     try:
         projections.rebuild(args.name)
-    except KeyError:
+    except (KeyError, ValueError):
         raise UsageError(f"no projection named {args.name!r}") from None
     finally:
         projections.close()

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from litestar import Request, Response, post
 from litestar.di import NamedDependency
-from litestar.exceptions import NotAuthorizedException
+from litestar.exceptions import NotAuthorizedException, TooManyRequestsException
 from litestar.params import JSONBody
 
 from services import sessions
@@ -14,6 +15,11 @@ from services.api import schemas
 from services.api.responses import problems
 from services.api.runtime import Runtime
 from services.users import InvalidCredentials, authenticate
+
+# argon2id costs ~64 MiB and a core for a few hundred milliseconds per attempt: more
+# than this many at once only queues attackers ahead of everyone else's requests.
+CONCURRENT_LOGINS = 4
+_login_slots = threading.BoundedSemaphore(CONCURRENT_LOGINS)
 
 
 @post(
@@ -23,13 +29,20 @@ from services.users import InvalidCredentials, authenticate
     security=[{}],
     exclude_from_auth=True,
     tags=["auth"],
+    responses=problems(401, 422, 429),
 )
 def login(runtime: NamedDependency[Runtime], data: JSONBody[schemas.Login]) -> schemas.Token:
     """Exchanges agency code, username and password for a bearer token."""
+    if not _login_slots.acquire(timeout=0.5):
+        raise TooManyRequestsException(
+            "too many logins at once; retry in a second", headers={"Retry-After": "1"}
+        )
     try:
         user = authenticate(runtime.ledger, data.agency, data.username, data.password)
     except InvalidCredentials as error:
         raise NotAuthorizedException(str(error)) from None
+    finally:
+        _login_slots.release()
     # Requests resolve the caller's role from the users read model: it must show the
     # user before the token is handed out.
     runtime.caught_up_to(runtime.ledger.recorder.max_notification_id())

@@ -14,6 +14,7 @@ from services.api import schemas
 from services.api.access import may_import, meta_of
 from services.api.problems import InvalidQuery
 from services.api.rendering import as_struct
+from services.api.responses import problems
 from services.api.runtime import Runtime
 from services.imports.errors import UnusableInput
 from services.imports.job import MAX_REJECTIONS_RECORDED, run_import
@@ -36,6 +37,7 @@ class ImportForm:
     status_code=200,
     request_max_body_size=MAX_UPLOAD_BYTES,
     tags=["imports"],
+    responses=problems(400, 401, 403, 413),
 )
 def import_file(
     request: Request[Any, Any, Any],
@@ -45,7 +47,7 @@ def import_file(
     """Imports an agency spreadsheet (CSV, UTF-8 or CP932, at most 10 MiB: larger
     uploads get 413 and start no job). Good rows are imported, bad rows listed."""
     if data.insurer is not None and len(data.insurer) > 100:
-        raise InvalidQuery("insurer", "must be at most 100 characters")
+        raise InvalidQuery("insurer", "must be at most 100 characters", source="form")
     content = data.file.file.read(MAX_UPLOAD_BYTES + 1)
     agency = runtime.ledger.repository.get(request.user.agency_id)
     try:
@@ -59,6 +61,6 @@ def import_file(
             default_insurer=data.insurer,
         )
     except UnusableInput as error:
-        raise InvalidQuery("file", str(error)) from None
+        raise InvalidQuery("file", str(error), source="form") from None
     runtime.caught_up_to(runtime.ledger.recorder.max_notification_id())
     return as_struct(summary.as_dict(MAX_REJECTIONS_RECORDED), schemas.ImportResult)
