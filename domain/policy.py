@@ -9,7 +9,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from domain import checks
+from domain import checks, text
 from domain.changes import FieldChange, apply_field_changes, field_changes
 from domain.context import EventContext
 from domain.errors import DomainError
@@ -35,6 +35,13 @@ TRANSITIONS: Mapping[str, frozenset[str]] = {
 INSURER_MAX_LENGTH = 100
 POLICY_NUMBER_MAX_LENGTH = 64
 AGENT_ID_MAX_LENGTH = 64
+
+
+def natural_key(insurer: str, policy_number: str) -> str:
+    """What identifies a policy outside Daicho: its number is unique only within its
+    insurer. Imports and the API derive the policy's id from it, so one policy cannot
+    be registered twice."""
+    return f"{text.name_key(insurer)}|{text.name_key(policy_number)}"
 
 
 class Policy(Aggregate):

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+from domain.agency import Agency
 from domain.customer import Customer
-from domain.policy import Policy
+from domain.policy import Policy, natural_key
 from infra.ledger import Ledger
 from services.records import load, require_version, save
 from services.requests import RequestMeta
@@ -23,8 +24,13 @@ def _check_people(ledger: Ledger, meta: RequestMeta, fields: dict[str, Any]) -> 
 def register_policy(
     ledger: Ledger, meta: RequestMeta, fields: dict[str, Any]
 ) -> tuple[UUID, int | None]:
+    """Registers a policy under the id its insurer and number derive (as imports do), so
+    the same policy cannot be registered twice, by hand or by file."""
     _check_people(ledger, meta, fields)
-    policy = Policy.register(meta.context(), **fields)
+    agency = ledger.repository.get(meta.agency_id)
+    assert isinstance(agency, Agency)
+    policy_id = agency.derive_id("policy", natural_key(fields["insurer"], fields["policy_number"]))
+    policy = Policy.register(meta.context(), id=policy_id, **fields)
     return policy.id, save(ledger, policy)
 
 

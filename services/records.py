@@ -26,6 +26,14 @@ class NotFound(LookupError):
         self.kind = kind
 
 
+class DuplicateRecord(Exception):
+    """A record with the same identity exists already (e.g. a policy's insurer and
+    number)."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(f"this {kind} exists already")
+
+
 class VersionConflict(Exception):
     """The record changed since the client read it (If-Match names an older version)."""
 
@@ -55,9 +63,13 @@ def save(ledger: Ledger, *records: Aggregate) -> int | None:
     A concurrent writer that appended the same version first makes this fail as a
     version conflict, never as a lost update.
     """
+    pending = records[0].pending_events if records else []
+    creating = bool(pending) and pending[0].originator_version == 1
     try:
         recordings = ledger.save(*records)
     except IntegrityError:
+        if creating:
+            raise DuplicateRecord(type(records[0]).__name__.lower()) from None
         latest = ledger.repository.get(records[0].id)
         raise VersionConflict(latest.version) from None
     return recordings[-1].notification.id if recordings else None

@@ -24,7 +24,7 @@ from litestar.types import Empty
 from domain.errors import DomainError
 from projections.cursor import InvalidCursor
 from services.api.validation import field_errors
-from services.records import NotFound, VersionConflict
+from services.records import DuplicateRecord, NotFound, VersionConflict
 
 PROBLEM_JSON = "application/problem+json"
 _QUOTED = re.compile(r" ?'[^']*'")
@@ -121,6 +121,10 @@ def _not_found(_: Request[Any, Any, Any], exc: NotFound) -> Response[Any]:
     return problem(404, "Not found", str(exc))
 
 
+def _duplicate(_: Request[Any, Any, Any], exc: DuplicateRecord) -> Response[Any]:
+    return problem(409, "Conflict", str(exc))
+
+
 def _conflict(_: Request[Any, Any, Any], exc: VersionConflict) -> Response[Any]:
     return problem(
         412,
@@ -174,6 +178,7 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     DomainError: _domain,
     NotFound: _not_found,
     VersionConflict: _conflict,
+    DuplicateRecord: _duplicate,
     PreconditionRequired: _precondition_required,
     InvalidQuery: _invalid_query,
     InvalidCursor: _invalid_cursor,

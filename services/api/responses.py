@@ -11,7 +11,7 @@ _DESCRIPTIONS = {
     401: "no valid bearer token",
     403: "the caller's role may not do this",
     404: "no such record in the caller's agency",
-    409: "a request with this Idempotency-Key is still running",
+    409: "the record exists already, or a request with this Idempotency-Key is running",
     412: "If-Match names an older version (body has current_version)",
     413: "request body over the documented limit",
     422: "invalid body: one error per field, by JSON pointer",

@@ -25,7 +25,7 @@ from domain.context import EventContext
 from domain.customer import Customer
 from domain.errors import DomainError
 from domain.import_job import ImportJob
-from domain.policy import Policy
+from domain.policy import Policy, natural_key
 from infra.clock import today_in_japan
 from infra.ledger import Ledger
 from services.imports.encoding import decode_csv_bytes
@@ -79,11 +79,6 @@ def customer_key(row: ImportRow) -> str:
     """
     identity = row.birth_date.isoformat() if row.birth_date else f"tel:{row.phones[0]}"
     return f"{row.kind}|{text.name_key(row.name)}|{identity}"
-
-
-def policy_key(insurer: str, policy_number: str) -> str:
-    """A policy number is unique only within its insurer."""
-    return f"{text.name_key(insurer)}|{text.name_key(policy_number)}"
 
 
 class _Job:
@@ -145,7 +140,7 @@ class _Job:
                     "is required with a policy number: add a 保険会社 column, "
                     "or name the insurer of the whole file with --insurer",
                 )
-            policy_id = self.agency.derive_id("policy", policy_key(insurer, row.policy_number))
+            policy_id = self.agency.derive_id("policy", natural_key(insurer, row.policy_number))
         before = {i: copy.deepcopy(self.loaded.get(i)) for i in (customer_id, policy_id) if i}
         try:
             touched: list[Aggregate] = [self._apply_customer(customer_id, row)]

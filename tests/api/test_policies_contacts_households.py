@@ -148,3 +148,11 @@ def test_household_members_and_policies(api: Api) -> None:
         "/api/v1/customers", role="other-agency", json={**TARO, "household_id": household_id}
     )
     assert foreign.status_code == 404
+
+
+def test_the_same_policy_cannot_be_registered_twice(api: Api) -> None:
+    holder = create(api)["id"]
+    body = policy_body(holder, date(2027, 4, 1), policy_number="DUP-1")
+    assert api.post("/api/v1/policies", json=body).status_code == 201
+    again = api.post("/api/v1/policies", json={**body, "policy_number": "ＤＵＰ－１"})
+    assert again.status_code == 409  # the same number typed in full width
