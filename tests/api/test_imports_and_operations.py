@@ -54,7 +54,7 @@ def test_agents_may_not_import(api: Api) -> None:
 def test_health_and_ready(api: Api) -> None:
     assert api.client.get("/health").json() == {"status": "ok"}
     ready = api.client.get("/ready")
-    assert ready.status_code == 200 and ready.json()["status"] == "ready"
+    assert ready.status_code == 200 and ready.json() == {"status": "ready"}
 
 
 def test_openapi_documents_routes_and_public_security(api: Api) -> None:

@@ -18,14 +18,13 @@ def health() -> dict[str, str]:
 
 @get("/ready", security=[{}], exclude_from_auth=True, tags=["health"], sync_to_thread=True)
 def ready(runtime: NamedDependency[Runtime]) -> Response[dict[str, Any]]:
-    """The store answers and every projection reports its position."""
+    """The store answers and no read model needs a rebuild. Positions and lag are not
+    shown: they would tell anyone how busy the agencies are (`daicho projections status`
+    shows them to the operator)."""
     try:
         statuses = runtime.projections.status()
     except Exception:  # noqa: BLE001 - any failure means not ready; details stay in logs
         return Response({"status": "unavailable"}, status_code=503)
-    return Response(
-        {
-            "status": "ready",
-            "projections": {s.name: {"position": s.position, "lag": s.lag} for s in statuses},
-        }
-    )
+    if any(status.rebuild_needed for status in statuses):
+        return Response({"status": "rebuild needed"}, status_code=503)
+    return Response({"status": "ready"})
