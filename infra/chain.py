@@ -51,7 +51,9 @@ def entry_bytes(position: int, aggregate_id: UUID, version: int, topic: str, sta
 
 def entry_hash(position: int, aggregate_id: UUID, version: int, topic: str, state: bytes) -> bytes:
     """SHA-256(0x00 || entry): the same value later serves as the Merkle leaf hash."""
-    return _sha256(b"\x00" + entry_bytes(position, aggregate_id, version, topic, state)).digest()
+    digest = _sha256(b"\x00")
+    digest.update(entry_bytes(position, aggregate_id, version, topic, state))
+    return digest.digest()
 
 
 def chain_link(previous: bytes, entry_digest: bytes) -> bytes:

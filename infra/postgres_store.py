@@ -181,10 +181,12 @@ class PostgresChainSnapshot:
 
     def _stream(self, query: SQL, **extra: Any) -> Iterator[tuple[Any, ...]]:
         name = f"verify_{next(self._cursor_numbers)}"
-        with self._connection.cursor(name=name, row_factory=tuple_row) as cur:
-            cur.itersize = self.FETCH
+        # Binary results: bytea arrives as raw bytes instead of hex text to decode.
+        with self._connection.cursor(name=name, row_factory=tuple_row, binary=True) as cur:
             cur.execute(query.format(**self._names, **extra))
-            yield from cur
+            # Explicit batches: iterating the cursor fetches in far smaller round trips.
+            while rows := cur.fetchmany(self.FETCH):
+                yield from rows
 
     def events(self) -> Iterator[EventRow]:
         for position, originator_id, version, topic, state in self._stream(
