@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
+from eventsourcing.application import AggregateNotFoundError
 from faker import Faker
 
 from domain.contact import ContactRecord
@@ -25,7 +26,7 @@ from infra.clock import today_in_japan
 from infra.ledger import Ledger
 from services.agencies import UnknownAgency, agency_by_code, register_agency
 from services.requests import RequestMeta, cli_meta
-from services.users import _hasher, add_user
+from services.users import add_user, hash_password
 
 DEMO_CODE = "demo"
 DEMO_NAME = "デモ保険サービス株式会社"
@@ -109,11 +110,11 @@ def load_demo(ledger: Ledger) -> list[DemoLogin]:
         user_id = agency.derive_id("user", username)
         try:
             user = ledger.repository.get(user_id)
-        except Exception:  # noqa: BLE001 - absent: register it below
+        except AggregateNotFoundError:
             add_user(ledger, meta, agency, username=username, role=role, password=password)
         else:
             assert isinstance(user, User)
-            user.change_password(meta.context("demo start"), _hasher.hash(password))
+            user.change_password(meta.context("demo start"), hash_password(password))
             ledger.save(user)
         logins.append(DemoLogin(role, username, password))
     return logins

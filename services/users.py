@@ -48,16 +48,20 @@ def check_password_strength(password: str) -> None:
         raise DomainError("password", f"must be at most {MAX_PASSWORD_LENGTH} characters")
 
 
+def hash_password(password: str) -> str:
+    check_password_strength(password)
+    return _hasher.hash(password)
+
+
 def add_user(
     ledger: Ledger, meta: RequestMeta, agency: Agency, *, username: str, role: str, password: str
 ) -> User:
-    check_password_strength(password)
     user = User.register(
         meta.for_agency(agency.id).context(),
         id=agency.derive_id("user", username),
         username=username,
         role=role,
-        password_hash=_hasher.hash(password),
+        password_hash=hash_password(password),
     )
     try:
         ledger.save(user)
