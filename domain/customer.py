@@ -17,7 +17,7 @@ from eventsourcing.domain import Aggregate
 from domain import checks, text
 from domain.changes import FieldChange, apply_field_changes, field_changes
 from domain.context import EventContext
-from domain.errors import DomainError, RecordArchived
+from domain.errors import DomainError, RecordArchived, check_each
 from domain.tenancy import require_same_agency
 
 KINDS = frozenset({"person", "corporation"})
@@ -184,7 +184,7 @@ class Customer(Aggregate):
 
 def _checked_fields(fields: Mapping[str, Any], today: date) -> dict[str, Any]:
     """The values to record for the given fields, with the kana key derived from the kana."""
-    checked = {field: _checked(field, value, today) for field, value in fields.items()}
+    checked = check_each(fields, lambda field, value: _checked(field, value, today))
     if "kana" in checked:
         checked["kana_key"] = text.katakana_key(checked["kana"])
     return checked

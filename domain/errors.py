@@ -4,6 +4,9 @@ Messages name the field and the rule, never the offending value: values are ofte
 personal data, and exception text ends up in logs.
 """
 
+from collections.abc import Callable, Mapping
+from typing import Any
+
 
 class DomainError(Exception):
     """A business rule was broken; `field` names the field it concerns."""
@@ -30,3 +33,31 @@ class WrongAgency(DomainError):
 
     def __init__(self) -> None:
         super().__init__("agency_id", "the record belongs to another agency")
+
+
+class InvalidFields(DomainError):
+    """Several fields broke their rules at once; `errors` has one DomainError each, so a
+    form can show every problem after one round trip."""
+
+    def __init__(self, errors: list[DomainError]) -> None:
+        super().__init__(errors[0].field, errors[0].message)
+        self.args = ("; ".join(str(error) for error in errors),)
+        self.errors = errors
+
+
+def check_each(fields: Mapping[str, Any], check: Callable[[str, Any], Any]) -> dict[str, Any]:
+    """Applies `check(field, value)` to every field and reports every broken rule."""
+    checked: dict[str, Any] = {}
+    errors: list[DomainError] = []
+    for field, value in fields.items():
+        try:
+            checked[field] = check(field, value)
+        except InvalidFields as error:
+            errors.extend(error.errors)
+        except DomainError as error:
+            errors.append(error)
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise InvalidFields(errors)
+    return checked

@@ -12,7 +12,7 @@ from eventsourcing.domain import Aggregate
 from domain import checks, text
 from domain.changes import FieldChange, apply_field_changes, field_changes
 from domain.context import EventContext
-from domain.errors import DomainError
+from domain.errors import DomainError, check_each
 from domain.tenancy import require_same_agency
 
 LINES = frozenset({"auto", "fire", "life", "medical", "liability", "other"})
@@ -137,9 +137,8 @@ class Policy(Aggregate):
         `status` is for imports of policies that already lapsed, ended or were renewed;
         `id` is given by imports, which derive it so that a re-run finds the same policy.
         """
-        fields = {
-            field: _checked(field, value)
-            for field, value in {
+        fields = check_each(
+            {
                 "insurer": insurer,
                 "line": line,
                 "policy_number": policy_number,
@@ -150,8 +149,9 @@ class Policy(Aggregate):
                 "start_date": start_date,
                 "end_date": end_date,
                 "agent_id": agent_id,
-            }.items()
-        }
+            },
+            _checked,
+        )
         _require_end_after_start(fields["start_date"], fields["end_date"])
         return cls._create(
             cls.Registered,
@@ -169,7 +169,7 @@ class Policy(Aggregate):
         still a typo. The status is not a field: use change_status().
         """
         require_same_agency(context, self.agency_id)
-        checked = {field: _checked(field, value) for field, value in fields.items()}
+        checked = check_each(fields, _checked)
         _require_end_after_start(
             checked.get("start_date", self.start_date), checked.get("end_date", self.end_date)
         )

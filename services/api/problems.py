@@ -21,7 +21,7 @@ from litestar.exceptions import (
 )
 from litestar.types import Empty
 
-from domain.errors import DomainError
+from domain.errors import DomainError, InvalidFields
 from projections.cursor import InvalidCursor
 from services.api.validation import field_errors
 from services.records import DuplicateRecord, NotFound, VersionConflict
@@ -112,6 +112,9 @@ def _http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
 
 
 def _domain(_: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+    if isinstance(exc, InvalidFields):
+        errors = [{"pointer": f"/{e.field}", "detail": e.message} for e in exc.errors]
+        return problem(422, "Invalid request", errors=errors)
     return problem(
         422, "Invalid request", errors=[{"pointer": f"/{exc.field}", "detail": exc.message}]
     )

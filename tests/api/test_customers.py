@@ -205,3 +205,13 @@ def test_a_deactivated_users_token_stops_working_at_once(api: Api, settings) -> 
     ledger.close()
     api.client.app.state.runtime.projections.catch_up()
     assert api.get("/api/v1/customers").status_code == 401
+
+
+def test_every_broken_business_rule_is_reported(api: Api) -> None:
+    response = api.post(
+        "/api/v1/customers",
+        json={**TARO, "postal_code": "16000", "email": "not an address", "phones": ["12"]},
+    )
+    assert response.status_code == 422
+    pointers = sorted(error["pointer"] for error in response.json()["errors"])
+    assert pointers == ["/email", "/phones", "/postal_code"]

@@ -277,3 +277,14 @@ def test_customer_round_trips_through_the_event_store(
     assert reloaded == customer
     assert isinstance(reloaded.id, UUID)
     assert reloaded.birth_date == date(1981, 1, 2)
+
+
+def test_all_broken_rules_are_reported_together(context: EventContext, today: date) -> None:
+    from domain.errors import InvalidFields
+
+    with pytest.raises(InvalidFields) as raised:
+        Customer.register(
+            context, today=today, kind="alien", name="", kana="ヤマダ", postal_code="12"
+        )
+    assert sorted(error.field for error in raised.value.errors) == ["kind", "name", "postal_code"]
+    assert "kind:" in str(raised.value) and "postal_code:" in str(raised.value)
