@@ -73,18 +73,25 @@ def _fetch_one(db: ProjectionDatabase, sql: str, params: list[Any]) -> Row | Non
         return tx.fetchone()
 
 
+def _get_one(
+    db: ProjectionDatabase, table: str, keys: tuple[str, ...], agency_id: UUID, record_id: UUID
+) -> dict[str, Any] | None:
+    """One row of the agency's, by id; another agency's row is as absent as a missing one."""
+    row = _fetch_one(
+        db,
+        f"SELECT {_columns(keys)} FROM {table} WHERE agency_id = ? AND id = ?",
+        [uid(agency_id), uid(record_id)],
+    )
+    return None if row is None else _item(row, keys)
+
+
 # Customers
 
 
 def get_customer(
     db: ProjectionDatabase, agency_id: UUID, customer_id: UUID
 ) -> dict[str, Any] | None:
-    row = _fetch_one(
-        db,
-        f"SELECT {_columns(CUSTOMER_KEYS)} FROM customers WHERE agency_id = ? AND id = ?",
-        [uid(agency_id), uid(customer_id)],
-    )
-    return None if row is None else _item(row, CUSTOMER_KEYS)
+    return _get_one(db, "customers", CUSTOMER_KEYS, agency_id, customer_id)
 
 
 def search_customers(
@@ -135,12 +142,7 @@ def search_customers(
 
 
 def get_policy(db: ProjectionDatabase, agency_id: UUID, policy_id: UUID) -> dict[str, Any] | None:
-    row = _fetch_one(
-        db,
-        f"SELECT {_columns(POLICY_KEYS)} FROM policies WHERE agency_id = ? AND id = ?",
-        [uid(agency_id), uid(policy_id)],
-    )
-    return None if row is None else _item(row, POLICY_KEYS)
+    return _get_one(db, "policies", POLICY_KEYS, agency_id, policy_id)
 
 
 def list_policies(
@@ -260,12 +262,7 @@ def get_household(
 
 
 def get_contact(db: ProjectionDatabase, agency_id: UUID, contact_id: UUID) -> dict[str, Any] | None:
-    row = _fetch_one(
-        db,
-        f"SELECT {_columns(CONTACT_KEYS)} FROM contacts WHERE agency_id = ? AND id = ?",
-        [uid(agency_id), uid(contact_id)],
-    )
-    return None if row is None else _item(row, CONTACT_KEYS)
+    return _get_one(db, "contacts", CONTACT_KEYS, agency_id, contact_id)
 
 
 def list_contacts(
