@@ -75,6 +75,8 @@ class ProjectionDatabase(Protocol):
         goes further and admits one writer at a time). Without `lock` it is a reader.
         """
 
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
+
     def close(self) -> None: ...
 
 
@@ -200,6 +202,18 @@ class SQLiteDatabase:
             else:
                 self._discard(connection)
 
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        """One read statement, without BEGIN and COMMIT: a single SELECT is consistent
+        on its own, and a request's hot path should not pay for a transaction."""
+        connection = self._take()
+        try:
+            rows = connection.execute(sql, params).fetchall()
+        except BaseException:
+            self._discard(connection)
+            raise
+        self._idle.put(connection)
+        return rows
+
     def _discard(self, connection: sqlite3.Connection) -> None:
         with self._guard:
             self._opened.remove(connection)
@@ -317,6 +331,12 @@ class PostgresDatabase:
                 tx = _PostgresTransaction(connection)
                 tx.execute("SELECT pg_advisory_xact_lock(?)", (self._lock_key(lock),))
                 yield tx
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        """One read statement on an autocommit connection: one round trip, no BEGIN."""
+        with self._pool.connection() as connection:
+            cursor = connection.cursor(row_factory=dict_row)
+            return cursor.execute(_postgres_sql(sql), params, prepare=True).fetchall()
 
     def close(self) -> None:
         self._pool.close()

@@ -97,9 +97,7 @@ def fetch_page(
         )
         params = [param for _, branch_params in branches for param in branch_params]
         params.append(fetched)
-    with db.transaction() as tx:
-        tx.execute(sql, params)
-        rows = tx.fetchall()
+    rows = db.query(sql, params)
     if len(rows) <= limit:
         return rows, None
     rows = rows[:limit]

@@ -68,9 +68,8 @@ def _add_equal(conditions: list[str], params: list[Any], filters: Mapping[str, A
 
 
 def _fetch_one(db: ProjectionDatabase, sql: str, params: list[Any]) -> Row | None:
-    with db.transaction() as tx:
-        tx.execute(sql, params)
-        return tx.fetchone()
+    rows = db.query(sql, params)
+    return rows[0] if rows else None
 
 
 def _get_one(
@@ -298,10 +297,8 @@ def list_contacts(
 
 def list_users(db: ProjectionDatabase, agency_id: UUID) -> list[dict[str, Any]]:
     """The agency's users by username; no password hash is ever projected."""
-    with db.transaction() as tx:
-        tx.execute(
-            f"SELECT {_columns(USER_KEYS)} FROM users WHERE agency_id = ? ORDER BY username",
-            (uid(agency_id),),
-        )
-        rows = tx.fetchall()
+    rows = db.query(
+        f"SELECT {_columns(USER_KEYS)} FROM users WHERE agency_id = ? ORDER BY username",
+        (uid(agency_id),),
+    )
     return [{**row, "active": bool(row["active"])} for row in rows]

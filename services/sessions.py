@@ -78,14 +78,12 @@ def resolve(db: ProjectionDatabase, token: str) -> Principal | None:
     session_id = _session_id(token)
     # The role and the active flag come from the users read model, not from the
     # session: a role change or a deactivation takes effect on the next request.
-    with db.transaction() as cursor:
-        cursor.execute(
-            "SELECT s.user_id, s.agency_id, s.username, u.role, u.active, s.expires_at, "
-            "s.revoked_at FROM api_sessions s JOIN users u ON u.id = s.user_id "
-            "WHERE s.id = ?",
-            (session_id,),
-        )
-        row = cursor.fetchone()
+    rows = db.query(
+        "SELECT s.user_id, s.agency_id, s.username, u.role, u.active, s.expires_at, "
+        "s.revoked_at FROM api_sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?",
+        (session_id,),
+    )
+    row = rows[0] if rows else None
     if row is None or row["revoked_at"] is not None or not row["active"]:
         return None
     if datetime.fromisoformat(row["expires_at"]) <= now():
