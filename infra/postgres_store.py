@@ -101,13 +101,19 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         self.select_head = SQL(
             "SELECT position, chain_hash FROM {schema}.{chain} ORDER BY position DESC LIMIT 1"
         ).format(**names)
+        # A join on the unnested keys probes the (originator_id, originator_version)
+        # index; a row-value IN over a subquery made the planner scan the whole table.
         self.select_aggregate_hashes = SQL(
-            "SELECT originator_id, originator_version, aggregate_hash FROM {schema}.{chain} "
-            "WHERE (originator_id, originator_version) IN "
-            "(SELECT * FROM unnest(%s::uuid[], %s::bigint[]))"
+            "SELECT c.originator_id, c.originator_version, c.aggregate_hash "
+            "FROM unnest(%s::uuid[], %s::bigint[]) AS k(id, version) "
+            "JOIN {schema}.{chain} c "
+            "ON c.originator_id = k.id AND c.originator_version = k.version"
         ).format(**names)
+        # One statement for the whole batch, whatever its size.
         self.insert_links = SQL(
-            "INSERT INTO {schema}.{chain} VALUES (%s, %s, %s, %s, %s, %s, %s)"
+            "INSERT INTO {schema}.{chain} SELECT * FROM unnest("
+            "%s::bigint[], %s::uuid[], %s::bigint[], %s::bigint[], "
+            "%s::bytea[], %s::bytea[], %s::bytea[])"
         ).format(**names)
 
     def insert_events(
@@ -156,7 +162,8 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         ]
         pending.head_cursor.close()
         pending.aggregate_cursor.close()
-        curs.executemany(self.insert_links, link_batch(entries, head, previous))
+        links = link_batch(entries, head, previous)
+        curs.execute(self.insert_links, [list(column) for column in zip(*links, strict=True)])
         return positions
 
 
