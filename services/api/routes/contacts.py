@@ -22,7 +22,7 @@ class ContactController(Controller):
     path = "/api/v1/contacts"
     tags = ["contacts"]
 
-    @get("/", sync_to_thread=True, responses=responses.READ)
+    @get("/", sync_to_thread=False, responses=responses.READ)
     def list_contacts(
         self,
         request: Request[Any, Any, Any],
@@ -68,7 +68,7 @@ class ContactController(Controller):
             self.path,
         )
 
-    @get("/{contact_id:uuid}", sync_to_thread=True, responses=responses.READ)
+    @get("/{contact_id:uuid}", sync_to_thread=False, responses=responses.READ)
     def read(
         self,
         request: Request[Any, Any, Any],

@@ -41,7 +41,7 @@ class HouseholdController(Controller):
             self.path,
         )
 
-    @get("/{household_id:uuid}", sync_to_thread=True, responses=responses.READ)
+    @get("/{household_id:uuid}", sync_to_thread=False, responses=responses.READ)
     def read(
         self,
         request: Request[Any, Any, Any],

@@ -24,7 +24,7 @@ class PolicyController(Controller):
     path = "/api/v1/policies"
     tags = ["policies"]
 
-    @get("/", sync_to_thread=True, responses=responses.READ)
+    @get("/", sync_to_thread=False, responses=responses.READ)
     def list_policies(
         self,
         request: Request[Any, Any, Any],
@@ -70,7 +70,7 @@ class PolicyController(Controller):
             self.path,
         )
 
-    @get("/{policy_id:uuid}", sync_to_thread=True, responses=responses.READ)
+    @get("/{policy_id:uuid}", sync_to_thread=False, responses=responses.READ)
     def read(
         self,
         request: Request[Any, Any, Any],
@@ -127,7 +127,7 @@ class PolicyController(Controller):
         return written(runtime, position, policy_id, policy_response, request, 200)
 
 
-@get("/api/v1/renewals", sync_to_thread=True, tags=["policies"], responses=responses.READ)
+@get("/api/v1/renewals", sync_to_thread=False, tags=["policies"], responses=responses.READ)
 def renewals(
     request: Request[Any, Any, Any],
     runtime: NamedDependency[Runtime],
