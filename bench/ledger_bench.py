@@ -569,14 +569,14 @@ def fill(recorder: Any, source: EventSource, count: int, batch: int) -> float:
 
 
 def chain_scans(url: str, schema: str) -> dict[str, int]:
-    """How the chained recorder's lookups reached event_chain (pg_stat_user_tables)."""
+    """How the chained recorder's lookups reached its events table (pg_stat_user_tables)."""
     import psycopg
 
     time.sleep(1.5)  # give the exiting backends time to report their table counters
     with psycopg.connect(url) as conn:
         row = conn.execute(
             "SELECT seq_scan, seq_tup_read, idx_scan, n_live_tup FROM pg_stat_user_tables "
-            "WHERE schemaname = %s AND relname = 'event_chain'", (schema,)).fetchone()
+            "WHERE schemaname = %s AND relname = 'stored_events'", (schema,)).fetchone()
     assert row is not None
     return dict(zip(("seq_scan", "seq_tup_read", "idx_scan", "rows"), row, strict=True))
 
@@ -588,9 +588,7 @@ def settle_postgres(url: str, schema: str) -> None:
     from psycopg.sql import SQL, Identifier
 
     with psycopg.connect(url, autocommit=True) as conn:
-        for table in ("stored_events", "event_chain"):
-            conn.execute(SQL("VACUUM (ANALYZE) {}.{}").format(Identifier(schema),
-                                                              Identifier(table)))
+        conn.execute(SQL("VACUUM (ANALYZE) {}.stored_events").format(Identifier(schema)))
 
 
 def settle_sqlite(path: Path) -> None:
@@ -690,7 +688,7 @@ def render(meta: dict[str, Any], appends: dict[str, Any], verify: dict[str, Any]
         ratio_line += f"{f'{ratio:.2f} {_verdict(ratio >= TARGET_APPEND_RATIO)}':>28}{'':>11}"
     add(ratio_line + f"   (target >= {TARGET_APPEND_RATIO})")
     scans = appends["postgres"]["chain_scans"]
-    add(f"   PostgreSQL event_chain of the chained contender after sections 1-2: "
+    add(f"   PostgreSQL stored_events of the chained contender after sections 1-2: "
         f"{scans['rows']:,} rows, {scans['seq_scan']:,} sequential scans reading "
         f"{scans['seq_tup_read']:,} rows, {scans['idx_scan']:,} index scans")
     add("")

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import struct
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import NamedTuple
 from uuid import UUID
 
@@ -32,6 +32,7 @@ CHAIN_DOMAIN = b"daicho/chain/v1"
 AGGREGATE_DOMAIN = b"daicho/aggregate/v1"
 
 _HEAD = struct.Struct(">BQ16sQI")
+_LEAF_HEAD = struct.Struct(">BBQ16sQI")  # 0x00 || the entry's head, packed at once
 _LEN = struct.Struct(">I")
 _sha256 = hashlib.sha256
 
@@ -50,10 +51,17 @@ def entry_bytes(position: int, aggregate_id: UUID, version: int, topic: str, sta
 
 
 def entry_hash(position: int, aggregate_id: UUID, version: int, topic: str, state: bytes) -> bytes:
-    """SHA-256(0x00 || entry): the same value later serves as the Merkle leaf hash."""
-    digest = _sha256(b"\x00")
-    digest.update(entry_bytes(position, aggregate_id, version, topic, state))
-    return digest.digest()
+    """SHA-256(0x00 || entry): the same value later serves as the Merkle leaf hash.
+
+    Equal to hashing b"\\x00" + entry_bytes(…), built in one piece: every append and
+    every verified event goes through here."""
+    topic_bytes = topic.encode("utf-8")
+    return _sha256(
+        _LEAF_HEAD.pack(0, FORMAT_VERSION, position, aggregate_id.bytes, version, len(topic_bytes))
+        + topic_bytes
+        + _LEN.pack(len(state))
+        + state
+    ).digest()
 
 
 def chain_link(previous: bytes, entry_digest: bytes) -> bytes:
@@ -101,44 +109,47 @@ def link_batch(
     head: Head,
     previous_aggregate_hashes: Mapping[tuple[UUID, int], bytes],
 ) -> list[ChainLink]:
-    """Links a batch of freshly inserted entries, in position order, onto the chain.
+    """Links a batch of new entries, in position order, onto the chain.
 
     `previous_aggregate_hashes` holds the stored aggregate hash of version v-1 for the
     first entry of each aggregate in the batch; an aggregate absent from it starts at
     GENESIS. Later entries of the same aggregate link to the batch's own earlier ones.
     """
     links = []
-    last_aggregate_hash: dict[UUID, tuple[int, bytes]] = {}
+    # Keyed by UUID.int: a UUID's own __hash__ is Python code, run per event here.
+    last_aggregate_hash: dict[int, tuple[int, bytes]] = {}
     prev_position, prev_chain = head
-    for entry in sorted(entries, key=lambda e: e.position):
-        digest = entry_hash(*entry)
-        known = last_aggregate_hash.get(entry.aggregate_id)
-        if known is not None and known[0] == entry.version - 1:
+    for position, aggregate_id, version, topic, state in sorted(entries, key=_position):
+        digest = entry_hash(position, aggregate_id, version, topic, state)
+        known = last_aggregate_hash.get(aggregate_id.int)
+        if known is not None and known[0] == version - 1:
             prev_aggregate = known[1]
         else:
-            prev_aggregate = previous_aggregate_hashes.get(
-                (entry.aggregate_id, entry.version - 1), GENESIS
+            prev_aggregate = previous_aggregate_hashes.get((aggregate_id, version - 1), GENESIS)
+        prev_chain = chain_link(prev_chain, digest)
+        aggregate_hash = aggregate_link(prev_aggregate, digest)
+        links.append(
+            ChainLink(
+                position, aggregate_id, version, prev_position, digest, prev_chain, aggregate_hash
             )
-        link = ChainLink(
-            position=entry.position,
-            aggregate_id=entry.aggregate_id,
-            version=entry.version,
-            prev_position=prev_position,
-            entry_hash=digest,
-            chain_hash=chain_link(prev_chain, digest),
-            aggregate_hash=aggregate_link(prev_aggregate, digest),
         )
-        links.append(link)
-        last_aggregate_hash[entry.aggregate_id] = (entry.version, link.aggregate_hash)
-        prev_position, prev_chain = entry.position, link.chain_hash
+        last_aggregate_hash[aggregate_id.int] = (version, aggregate_hash)
+        prev_position = position
     return links
 
 
-def first_versions(entries: Sequence[NewEntry]) -> list[tuple[UUID, int]]:
-    """(aggregate, version - 1) for each aggregate's earliest entry in a batch: the
-    stored aggregate hashes a recorder must look up before calling `link_batch`."""
+def _position(entry: NewEntry) -> int:
+    return entry.position
+
+
+def previous_versions(keys: Iterable[tuple[UUID, int]]) -> list[tuple[UUID, int]]:
+    """(aggregate, version - 1) for each aggregate's earliest (aggregate, version) in a
+    batch, unless that is version 1: the stored aggregate hashes a recorder must look up
+    before calling `link_batch`."""
     earliest: dict[UUID, int] = {}
-    for entry in entries:
-        if entry.version < earliest.get(entry.aggregate_id, entry.version + 1):
-            earliest[entry.aggregate_id] = entry.version
-    return [(aggregate_id, version - 1) for aggregate_id, version in earliest.items()]
+    for aggregate_id, version in keys:
+        if version < earliest.get(aggregate_id, version + 1):
+            earliest[aggregate_id] = version
+    return [
+        (aggregate_id, version - 1) for aggregate_id, version in earliest.items() if version > 1
+    ]

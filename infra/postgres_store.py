@@ -1,9 +1,12 @@
 """The hash-chained event store on PostgreSQL.
 
-The library's recorder runs one transaction per append: LOCK TABLE … IN EXCLUSIVE MODE,
-INSERT … RETURNING notification_id. We queue the chain-head lookups right behind the
-INSERT in the same pipeline (so they cost no extra round trip), compute the links once
-the ids are back — still under the lock — and insert them before the commit.
+Each event row carries its own chain links, so an append writes one row per event, as
+the library's recorder does. The library's append transaction is one pipeline: LOCK
+TABLE … IN EXCLUSIVE MODE, NOTIFY, INSERT … RETURNING notification_id, sync, COMMIT. Ours
+keeps its shape and round trips: behind the lock we queue the chain-head and previous
+aggregate-hash lookups instead of the INSERT; once they are back (still under the lock)
+the positions are the head's + 1, + 2, …, the links are computed and the rows inserted
+before the COMMIT, in the same final round trip.
 """
 
 from __future__ import annotations
@@ -11,9 +14,8 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
-from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import (
@@ -25,95 +27,94 @@ from psycopg import Cursor, IsolationLevel
 from psycopg.rows import DictRow, tuple_row
 from psycopg.sql import SQL, Identifier
 
-from infra.chain import EMPTY_HEAD, Head, NewEntry, first_versions, link_batch
-from infra.verification import EventRow, LinkRow
+from infra.chain import EMPTY_HEAD, Head, NewEntry, link_batch, previous_versions
+from infra.verification import AggregateLinkRow, StoredRow
 
 EVENTS_TABLE = "stored_events"
-CHAIN_TABLE = "event_chain"
 GUARD_FUNCTION = "daicho_refuse_change"
 GUARD_BODY = "BEGIN RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; END"
 
 
 @dataclass
 class _PendingChain:
-    """Carries the head lookups of one append from the INSERT to the id fetch."""
+    """Carries the lookups of one append from where they are queued to where they are read."""
 
-    entries_lookup: list[tuple[UUID, int]] = field(default_factory=list)
     head_cursor: Cursor[DictRow] | None = None
     aggregate_cursor: Cursor[DictRow] | None = None
 
 
 class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
-    """PostgreSQL application recorder that appends a chain link for every event."""
+    """PostgreSQL application recorder whose event rows carry their chain links."""
 
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
         if datastore.enable_db_functions:
             # The plpgsql insert function takes no table lock and skips our hooks.
             raise ValueError("POSTGRES_ENABLE_DB_FUNCTIONS must be off for the chained store")
-        # The same table names as on SQLite, whatever the application is called: one
+        # The same table name as on SQLite, whatever the application is called: one
         # documented layout for every verifier. A schema keeps stores apart.
         kwargs["events_table_name"] = EVENTS_TABLE
         super().__init__(datastore, **kwargs)
         names = {
             "schema": Identifier(self.datastore.schema),
             "events": Identifier(self.events_table_name),
-            "chain": Identifier(CHAIN_TABLE),
             "guard": Identifier(GUARD_FUNCTION),
         }
-        self.chain_table = names["chain"]
-        self.sql_create_statements += [
-            SQL(
-                "CREATE TABLE IF NOT EXISTS {schema}.{chain} ("
-                "position bigint PRIMARY KEY, "
-                "originator_id uuid NOT NULL, "
-                "originator_version bigint NOT NULL, "
-                "prev_position bigint, "
-                "entry_hash bytea NOT NULL, "
-                "chain_hash bytea NOT NULL, "
-                "aggregate_hash bytea NOT NULL, "
-                "UNIQUE (originator_id, originator_version))"
-            ).format(**names),
+        # The library's table plus the link columns. Positions are assigned under the
+        # lock from the head, so there is no sequence: no gaps, and nothing can take a
+        # position outside the chain.
+        self.sql_create_statements[self.create_table_statement_index] = SQL(
+            "CREATE TABLE IF NOT EXISTS {schema}.{events} ("
+            "originator_id uuid NOT NULL, "
+            "originator_version bigint NOT NULL, "
+            "topic text, "
+            "state bytea, "
+            "notification_id bigint NOT NULL, "
+            "prev_position bigint, "
+            "entry_hash bytea NOT NULL, "
+            "chain_hash bytea NOT NULL, "
+            "aggregate_hash bytea NOT NULL, "
+            "PRIMARY KEY (originator_id, originator_version))"
+        ).format(**names)
+        self.sql_create_statements.append(
             SQL(
                 "CREATE OR REPLACE FUNCTION {schema}.{guard}() RETURNS trigger "
                 "LANGUAGE plpgsql AS $$" + GUARD_BODY + "$$"
-            ).format(**names),
-        ]
-        for table in (self.events_table_name, CHAIN_TABLE):
-            for name, timing in (
-                ("no_update_delete", "BEFORE UPDATE OR DELETE ON {schema}.{table} FOR EACH ROW"),
-                ("no_truncate", "BEFORE TRUNCATE ON {schema}.{table} FOR EACH STATEMENT"),
-            ):
-                self.sql_create_statements.append(
-                    SQL(
-                        "CREATE OR REPLACE TRIGGER {trigger} "
-                        + timing
-                        + " EXECUTE FUNCTION {schema}.{guard}()"
-                    ).format(
-                        trigger=Identifier(f"{table}_{name}"), table=Identifier(table), **names
-                    )
-                )
+            ).format(**names)
+        )
+        for name, timing in (
+            ("no_update_delete", "BEFORE UPDATE OR DELETE ON {schema}.{events} FOR EACH ROW"),
+            ("no_truncate", "BEFORE TRUNCATE ON {schema}.{events} FOR EACH STATEMENT"),
+        ):
+            self.sql_create_statements.append(
+                SQL(
+                    "CREATE OR REPLACE TRIGGER {trigger} "
+                    + timing
+                    + " EXECUTE FUNCTION {schema}.{guard}()"
+                ).format(trigger=Identifier(f"{EVENTS_TABLE}_{name}"), **names)
+            )
         # name -> (table, pg_trigger.tgtype): ROW|BEFORE|DELETE|UPDATE, BEFORE|TRUNCATE
         self.guard_triggers = {
-            f"{table}_{name}": (table, tgtype)
-            for table in (self.events_table_name, CHAIN_TABLE)
-            for name, tgtype in (("no_update_delete", 1 | 2 | 8 | 16), ("no_truncate", 2 | 32))
+            f"{EVENTS_TABLE}_no_update_delete": (EVENTS_TABLE, 1 | 2 | 8 | 16),
+            f"{EVENTS_TABLE}_no_truncate": (EVENTS_TABLE, 2 | 32),
         }
         self.select_head = SQL(
-            "SELECT position, chain_hash FROM {schema}.{chain} ORDER BY position DESC LIMIT 1"
+            "SELECT notification_id, chain_hash FROM {schema}.{events} "
+            "ORDER BY notification_id DESC LIMIT 1"
         ).format(**names)
-        # A join on the unnested keys probes the (originator_id, originator_version)
-        # index; a row-value IN over a subquery made the planner scan the whole table.
+        self.select_aggregate_hash = SQL(
+            "SELECT originator_id, originator_version, aggregate_hash FROM {schema}.{events} "
+            "WHERE originator_id = %s AND originator_version = %s"
+        ).format(**names)
         self.select_aggregate_hashes = SQL(
-            "SELECT c.originator_id, c.originator_version, c.aggregate_hash "
+            "SELECT e.originator_id, e.originator_version, e.aggregate_hash "
             "FROM unnest(%s::uuid[], %s::bigint[]) AS k(id, version) "
-            "JOIN {schema}.{chain} c "
-            "ON c.originator_id = k.id AND c.originator_version = k.version"
+            "JOIN {schema}.{events} e "
+            "ON e.originator_id = k.id AND e.originator_version = k.version"
         ).format(**names)
-        # One statement for the whole batch, whatever its size.
-        self.insert_links = SQL(
-            "INSERT INTO {schema}.{chain} SELECT * FROM unnest("
-            "%s::bigint[], %s::uuid[], %s::bigint[], %s::bigint[], "
-            "%s::bytea[], %s::bytea[], %s::bytea[])"
+        self.insert_event = SQL(
+            "INSERT INTO {schema}.{events} (notification_id, originator_id, "
+            "originator_version, topic, state, prev_position, entry_hash, chain_hash, "
+            "aggregate_hash) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
         ).format(**names)
 
     def insert_events(
@@ -124,47 +125,69 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
     def _insert_stored_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> None:
-        super()._insert_stored_events(curs, stored_events, **kwargs)  # lock, notify, insert
+        self._lock_table(curs)
+        self._notify_channel(curs)
         pending: _PendingChain = kwargs["pending_chain"]
-        # Queued behind the INSERT, under the lock: they see the chain as it was
-        # before this append and come back with the same pipeline sync.
+        # Queued behind the lock: they see the chain as the last append committed it
+        # and come back with the pipeline's sync.
         pending.head_cursor = curs.connection.cursor()
         pending.head_cursor.execute(self.select_head, prepare=True)
-        lookups = first_versions(
-            [
-                NewEntry(0, e.originator_id, e.originator_version, "", b"")  # type: ignore[arg-type]
-                for e in stored_events
-            ]
+        lookups = previous_versions(
+            (e.originator_id, e.originator_version)  # type: ignore[misc]
+            for e in stored_events
         )
-        pending.aggregate_cursor = curs.connection.cursor()
-        pending.aggregate_cursor.execute(
-            self.select_aggregate_hashes,
-            ([a for a, _ in lookups], [v for _, v in lookups]),
-            prepare=True,
-        )
+        if lookups:
+            pending.aggregate_cursor = curs.connection.cursor()
+            if len(lookups) == 1:
+                pending.aggregate_cursor.execute(self.select_aggregate_hash, lookups[0])
+            else:
+                # Not prepared: a generic plan made while the table was small scans it
+                # whole, and would keep doing so as it grows (docs/performance.md).
+                ids, versions = zip(*lookups, strict=True)
+                pending.aggregate_cursor.execute(
+                    self.select_aggregate_hashes, (list(ids), list(versions)), prepare=False
+                )
 
     def _fetch_ids_after_insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
-        positions = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
-        assert positions is not None
         pending: _PendingChain = kwargs["pending_chain"]
-        assert pending.head_cursor is not None and pending.aggregate_cursor is not None
-        row = pending.head_cursor.fetchone()
-        head = Head(row["position"], bytes(row["chain_hash"])) if row else EMPTY_HEAD
-        previous = {
-            (r["originator_id"], r["originator_version"]): bytes(r["aggregate_hash"])
-            for r in pending.aggregate_cursor.fetchall()
-        }
+        assert pending.head_cursor is not None
+        with pending.head_cursor as head_cursor:
+            row = head_cursor.fetchone()
+        head = Head(row["notification_id"], bytes(row["chain_hash"])) if row else EMPTY_HEAD
+        previous = {}
+        if pending.aggregate_cursor is not None:
+            with pending.aggregate_cursor as aggregate_cursor:
+                previous = {
+                    (r["originator_id"], r["originator_version"]): bytes(r["aggregate_hash"])
+                    for r in aggregate_cursor.fetchall()
+                }
         entries = [
-            NewEntry(p, e.originator_id, e.originator_version, e.topic, e.state)  # type: ignore[arg-type]
-            for p, e in zip(positions, stored_events, strict=True)
+            NewEntry(position, e.originator_id, e.originator_version, e.topic, e.state)  # type: ignore[arg-type]
+            for position, e in enumerate(stored_events, (head.position or 0) + 1)
         ]
-        pending.head_cursor.close()
-        pending.aggregate_cursor.close()
         links = link_batch(entries, head, previous)
-        curs.execute(self.insert_links, [list(column) for column in zip(*links, strict=True)])
-        return positions
+        # Not synced here: a unique violation comes back with the COMMIT's sync and
+        # is raised from the transaction, translated like any other.
+        curs.executemany(
+            self.insert_event,
+            [
+                (
+                    link.position,
+                    link.aggregate_id,
+                    link.version,
+                    entry.topic,
+                    entry.state,
+                    link.prev_position,
+                    link.entry_hash,
+                    link.chain_hash,
+                    link.aggregate_hash,
+                )
+                for entry, link in zip(entries, links, strict=True)
+            ],
+        )
+        return [entry.position for entry in entries]
 
 
 class ChainedPostgresProcessRecorder(PostgresProcessRecorder, ChainedPostgresApplicationRecorder):
@@ -172,9 +195,9 @@ class ChainedPostgresProcessRecorder(PostgresProcessRecorder, ChainedPostgresApp
 
 
 class PostgresChainSnapshot:
-    """Both chains as one REPEATABLE READ transaction sees them, via server-side cursors."""
+    """The chained log as one REPEATABLE READ transaction sees them, via server-side cursors."""
 
-    FETCH = 20_000
+    FETCH = 2_000
 
     def __init__(self, connection: Any, recorder: ChainedPostgresApplicationRecorder) -> None:
         self._connection = connection
@@ -183,7 +206,6 @@ class PostgresChainSnapshot:
         self._names = {
             "schema": Identifier(recorder.datastore.schema),
             "events": Identifier(recorder.events_table_name),
-            "chain": Identifier(CHAIN_TABLE),
         }
 
     def _stream(self, query: SQL, **extra: Any) -> Iterator[tuple[Any, ...]]:
@@ -195,37 +217,22 @@ class PostgresChainSnapshot:
             while rows := cur.fetchmany(self.FETCH):
                 yield from rows
 
-    def events(self) -> Iterator[EventRow]:
-        for position, originator_id, version, topic, state in self._stream(
+    def rows(self) -> Iterator[StoredRow]:
+        return self._stream(  # type: ignore[return-value]
             SQL(
-                "SELECT notification_id, originator_id, originator_version, topic, state "
+                "SELECT notification_id, originator_id, originator_version, topic, state, "
+                "prev_position, entry_hash, chain_hash, aggregate_hash "
                 "FROM {schema}.{events} ORDER BY notification_id"
             )
-        ):
-            yield position, originator_id, version, topic, bytes(state)
-
-    def links(self) -> Iterator[LinkRow]:
-        return self._links(SQL("position"))
-
-    def links_by_aggregate(self) -> Iterator[LinkRow]:
-        return self._links(SQL("originator_id, originator_version"))
-
-    def _links(self, order: SQL) -> Iterator[LinkRow]:
-        query = SQL(
-            "SELECT position, originator_id, originator_version, prev_position, "
-            "entry_hash, chain_hash, aggregate_hash FROM {schema}.{chain} ORDER BY {order}"
         )
-        rows = self._stream(query, order=order)
-        for position, originator_id, version, prev, entry, chain, aggregate in rows:
-            yield (
-                position,
-                originator_id,
-                version,
-                prev,
-                bytes(entry),
-                bytes(chain),
-                bytes(aggregate),
+
+    def aggregate_links(self) -> Iterator[AggregateLinkRow]:
+        return self._stream(  # type: ignore[return-value]
+            SQL(
+                "SELECT notification_id, originator_id, originator_version, entry_hash, "
+                "aggregate_hash FROM {schema}.{events} ORDER BY originator_id, originator_version"
             )
+        )
 
     def guard_problems(self) -> list[str]:
         """Each guard trigger must exist, be enabled, sit on its table, fire on the

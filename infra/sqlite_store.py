@@ -1,9 +1,10 @@
 """The hash-chained event store on SQLite.
 
-The library's recorder inserts the events; inside the same transaction, after the
-INSERT has taken SQLite's single writer lock, we read the chain head, compute the links
-and insert them. No other writer can slip in between, so the chain follows the
-notification log exactly.
+Each event row carries its own chain links (prev_position, entry_hash, chain_hash,
+aggregate_hash), so an append writes one row and one index entry per event, as the
+library's own recorder does. The transaction starts with BEGIN IMMEDIATE: it holds
+SQLite's single writer lock before it reads the chain head, so the positions it
+assigns (head + 1, + 2, …) and the links it computes follow the log exactly.
 """
 
 from __future__ import annotations
@@ -18,104 +19,119 @@ from eventsourcing.sqlite import (
     SQLiteApplicationRecorder,
     SQLiteCursor,
     SQLiteProcessRecorder,
+    SQLiteTransaction,
 )
 
-from infra.chain import EMPTY_HEAD, Head, NewEntry, first_versions, link_batch
-from infra.verification import EventRow, LinkRow
+from infra.chain import EMPTY_HEAD, Head, NewEntry, link_batch, previous_versions
+from infra.verification import AggregateLinkRow, StoredRow
 
-CHAIN_TABLE = "event_chain"
-GUARDED_TABLES = ("stored_events", CHAIN_TABLE)
+EVENTS_TABLE = "stored_events"
 
 
-def _trigger_sql(table: str, action: str) -> str:
+def _trigger_sql(action: str) -> str:
     """The definition SQLite keeps in sqlite_master for one guard trigger."""
     return (
-        f"CREATE TRIGGER {table}_no_{action.lower()} BEFORE {action} ON {table} "
-        f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
+        f"CREATE TRIGGER {EVENTS_TABLE}_no_{action.lower()} BEFORE {action} ON {EVENTS_TABLE} "
+        f"BEGIN SELECT RAISE(ABORT, '{EVENTS_TABLE} is append-only'); END"
     )
 
 
 # name -> definition: verification compares both, so a same-named no-op is caught.
 GUARD_TRIGGERS = {
-    f"{table}_no_{action.lower()}": _trigger_sql(table, action)
-    for table in GUARDED_TABLES
-    for action in ("UPDATE", "DELETE")
+    f"{EVENTS_TABLE}_no_{action.lower()}": _trigger_sql(action) for action in ("UPDATE", "DELETE")
 }
 
+INSERT_EVENT = (
+    f"INSERT INTO {EVENTS_TABLE} (rowid, originator_id, originator_version, topic, state, "
+    "prev_position, entry_hash, chain_hash, aggregate_hash) VALUES (?,?,?,?,?,?,?,?,?)"
+)
+SELECT_AGGREGATE_HASH = (
+    f"SELECT aggregate_hash FROM {EVENTS_TABLE} WHERE originator_id=? AND originator_version=?"
+)
+# The head, and one aggregate's previous hash (NULL if none asked or found) with it: a
+# single-event append, the common case, then reads in one statement.
+SELECT_HEAD = (
+    f"SELECT rowid, chain_hash, ({SELECT_AGGREGATE_HASH}) "
+    f"FROM {EVENTS_TABLE} ORDER BY rowid DESC LIMIT 1"
+)
 
-def _append_only_triggers() -> list[str]:
-    return [
-        sql.replace("CREATE TRIGGER", "CREATE TRIGGER IF NOT EXISTS", 1)
-        for sql in GUARD_TRIGGERS.values()
-    ]
+
+class _ImmediateTransaction(SQLiteTransaction):
+    """The library's transaction (and its error translation), begun as a writer."""
+
+    def __enter__(self) -> SQLiteCursor:
+        cursor = self.connection.cursor()
+        cursor.execute("BEGIN IMMEDIATE")
+        return cursor
 
 
 class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
-    """SQLite application recorder that appends a chain link for every event."""
+    """SQLite application recorder whose event rows carry their chain links."""
 
     def construct_create_table_statements(self) -> list[str]:
+        # The library's events table plus the link columns; rowid is the position.
         return [
-            *super().construct_create_table_statements(),
-            f"CREATE TABLE IF NOT EXISTS {CHAIN_TABLE} ("
-            "position INTEGER PRIMARY KEY, "
-            "originator_id TEXT NOT NULL, "
-            "originator_version INTEGER NOT NULL, "
+            f"CREATE TABLE IF NOT EXISTS {EVENTS_TABLE} ("
+            "originator_id TEXT, "
+            "originator_version INTEGER, "
+            "topic TEXT, "
+            "state BLOB, "
             "prev_position INTEGER, "
             "entry_hash BLOB NOT NULL, "
             "chain_hash BLOB NOT NULL, "
             "aggregate_hash BLOB NOT NULL, "
-            "UNIQUE (originator_id, originator_version))",
-            *_append_only_triggers(),
+            "PRIMARY KEY (originator_id, originator_version))",
+            *(
+                sql.replace("CREATE TRIGGER", "CREATE TRIGGER IF NOT EXISTS", 1)
+                for sql in GUARD_TRIGGERS.values()
+            ),
         ]
+
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        with (
+            self.datastore.get_connection(commit=True) as connection,
+            _ImmediateTransaction(connection, commit=True) as cursor,
+        ):
+            return self._insert_events(cursor, stored_events, **kwargs)
 
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
-        positions = super()._insert_events(c, stored_events, **kwargs)
-        assert positions is not None
-        entries = [
-            NewEntry(position, _as_uuid(e.originator_id), e.originator_version, e.topic, e.state)
-            for position, e in zip(positions, stored_events, strict=True)
-        ]
-        links = link_batch(entries, self._head(c), self._aggregate_hashes(c, entries))
-        c.executemany(
-            f"INSERT INTO {CHAIN_TABLE} VALUES (?,?,?,?,?,?,?)",
-            [
-                (
-                    link.position,
-                    link.aggregate_id.hex,
-                    link.version,
-                    link.prev_position,
-                    link.entry_hash,
-                    link.chain_hash,
-                    link.aggregate_hash,
-                )
-                for link in links
-            ],
-        )
-        return positions
-
-    @staticmethod
-    def _head(c: SQLiteCursor) -> Head:
-        c.execute(f"SELECT position, chain_hash FROM {CHAIN_TABLE} ORDER BY position DESC LIMIT 1")
+        keys = [(_as_uuid(e.originator_id), e.originator_version) for e in stored_events]
+        lookups = previous_versions(keys)
+        first_lookup = lookups[0] if lookups else (None, 0)
+        c.execute(SELECT_HEAD, (first_lookup[0] and first_lookup[0].hex, first_lookup[1]))
         row = c.fetchone()
-        return Head(row[0], row[1]) if row else EMPTY_HEAD
-
-    @staticmethod
-    def _aggregate_hashes(
-        c: SQLiteCursor, entries: Sequence[NewEntry]
-    ) -> dict[tuple[UUID, int], bytes]:
-        found = {}
-        for aggregate_id, version in first_versions(entries):
-            c.execute(
-                f"SELECT aggregate_hash FROM {CHAIN_TABLE} "
-                "WHERE originator_id=? AND originator_version=?",
-                (aggregate_id.hex, version),
+        head, previous = EMPTY_HEAD, {}
+        if row:
+            head = Head(row[0], row[1])
+            if row[2] is not None:
+                previous[first_lookup] = row[2]
+        for aggregate_id, version in lookups[1:]:
+            c.execute(SELECT_AGGREGATE_HASH, (aggregate_id.hex, version))
+            found = c.fetchone()
+            if found:
+                previous[(aggregate_id, version)] = found[0]
+        first = (head.position or 0) + 1
+        entries = [
+            NewEntry(position, aggregate_id, version, e.topic, e.state)
+            for position, ((aggregate_id, version), e) in enumerate(
+                zip(keys, stored_events, strict=True), first
             )
-            row = c.fetchone()
-            if row:
-                found[(aggregate_id, version)] = row[0]
-        return found
+        ]
+        rows = [  # the columns of INSERT_EVENT; the id as the library stores it
+            (position, aggregate_id.hex, version, entry.topic, entry.state, *chain_columns)
+            for entry, (position, aggregate_id, version, *chain_columns) in zip(
+                entries, link_batch(entries, head, previous), strict=True
+            )
+        ]
+        if len(rows) == 1:
+            c.execute(INSERT_EVENT, rows[0])  # executemany costs twice as much for one row
+        else:
+            c.executemany(INSERT_EVENT, rows)
+        return [entry.position for entry in entries]
 
 
 class ChainedSQLiteProcessRecorder(SQLiteProcessRecorder, ChainedSQLiteApplicationRecorder):
@@ -143,29 +159,23 @@ def _as_uuid(originator_id: UUID | str) -> UUID:
 
 
 class SQLiteChainSnapshot:
-    """Both chains as one read transaction sees them (WAL keeps the snapshot stable)."""
+    """The chained log as one read transaction sees it (WAL keeps the snapshot stable)."""
 
     def __init__(self, cursor_factory: Any) -> None:
         self._cursor = cursor_factory
 
-    def events(self) -> Iterator[EventRow]:
+    def rows(self) -> Iterator[StoredRow]:
         rows = self._cursor().execute(
-            "SELECT rowid, originator_id, originator_version, topic, state "
-            "FROM stored_events ORDER BY rowid"
+            "SELECT rowid, originator_id, originator_version, topic, state, prev_position, "
+            f"entry_hash, chain_hash, aggregate_hash FROM {EVENTS_TABLE} ORDER BY rowid"
         )
-        for position, originator_id, version, topic, state in rows:
-            yield position, _canonical_id(originator_id), version, topic, state
+        for position, originator_id, *rest in rows:
+            yield (position, _canonical_id(originator_id), *rest)  # type: ignore[misc]
 
-    def links(self) -> Iterator[LinkRow]:
-        return self._links("position")
-
-    def links_by_aggregate(self) -> Iterator[LinkRow]:
-        return self._links("originator_id, originator_version")
-
-    def _links(self, order: str) -> Iterator[LinkRow]:
+    def aggregate_links(self) -> Iterator[AggregateLinkRow]:
         rows = self._cursor().execute(
-            "SELECT position, originator_id, originator_version, prev_position, "
-            f"entry_hash, chain_hash, aggregate_hash FROM {CHAIN_TABLE} ORDER BY {order}"
+            "SELECT rowid, originator_id, originator_version, entry_hash, aggregate_hash "
+            f"FROM {EVENTS_TABLE} ORDER BY originator_id, originator_version"
         )
         for position, originator_id, *rest in rows:
             yield (position, _canonical_id(originator_id), *rest)  # type: ignore[misc]

@@ -1,8 +1,8 @@
 """Recomputes both hash chains from a snapshot of the store and names what is wrong.
 
-Streaming: the log and the chain table are read as two cursors in position order and
-merged, then the chain table is read again in aggregate order. Nothing is kept per
-event, so memory stays flat however long the log grows.
+Streaming: the log is read once in position order for the global chain, then once
+in aggregate order for the per-aggregate chains. Nothing is kept per event, so memory
+stays flat however long the log grows.
 """
 
 from __future__ import annotations
@@ -27,20 +27,20 @@ HEAD_MISMATCH = "history rewritten"
 
 MAX_PROBLEMS = 1000
 
-# (position, aggregate id, version, topic, state)
-EventRow = tuple[int, UUID, int, str, bytes]
-# (position, aggregate id, version, prev_position, entry_hash, chain_hash, aggregate_hash)
-LinkRow = tuple[int, UUID, int, int | None, bytes, bytes, bytes]
+# One stored event with its links: (position, aggregate id, version, topic, state,
+# prev_position, entry_hash, chain_hash, aggregate_hash). The aggregate id is None when
+# it is not stored in the recorder's canonical form.
+StoredRow = tuple[int, UUID | None, int, str, bytes, int | None, bytes, bytes, bytes]
+# (position, aggregate id, version, entry_hash, aggregate_hash)
+AggregateLinkRow = tuple[int, UUID | None, int, bytes, bytes]
 
 
 class ChainSnapshot(Protocol):
     """A consistent read-only view of one store, as each backend provides it."""
 
-    def events(self) -> Iterator[EventRow]: ...  # in position order
+    def rows(self) -> Iterator[StoredRow]: ...  # in position order
 
-    def links(self) -> Iterator[LinkRow]: ...  # in position order
-
-    def links_by_aggregate(self) -> Iterator[LinkRow]: ...  # by aggregate, then version
+    def aggregate_links(self) -> Iterator[AggregateLinkRow]: ...  # by aggregate, then version
 
     def guard_problems(self) -> list[str]: ...
 
@@ -118,64 +118,43 @@ def verify(snapshot: ChainSnapshot, expected_head: tuple[int, bytes] | None = No
     return report
 
 
-def _merged(
-    events: Iterator[EventRow], links: Iterator[LinkRow]
-) -> Iterator[tuple[int, EventRow | None, LinkRow | None]]:
-    """Pairs event rows and link rows by position (a full outer merge join)."""
-    event = next(events, None)
-    link = next(links, None)
-    while event is not None or link is not None:
-        if link is None or (event is not None and event[0] < link[0]):
-            yield event[0], event, None  # type: ignore[index]
-            event = next(events, None)
-        elif event is None or link[0] < event[0]:
-            yield link[0], None, link
-            link = next(links, None)
-        else:
-            yield event[0], event, link
-            event, link = next(events, None), next(links, None)
+def _row_problem(row: StoredRow, prev_position: int | None, prev_hash: bytes) -> Problem:
+    """What is wrong with a stored row that failed the fast path, given the row before it.
 
-
-def _event_problem(position: int, event: EventRow | None, link: LinkRow) -> Problem | None:
-    """What is wrong with the stored event at a position its chain link vouches for."""
-    _, aggregate_id, version, _, stored_entry, _, _ = link
-    if aggregate_id is None:
-        return Problem(LINK_BROKEN, position, None, "the chain link's aggregate id is altered")
-    if event is None:
-        detail = f"chain link for version {version} has no stored event"
-        return Problem(EVENT_MISSING, position, aggregate_id, detail)
-    if event[1] is None or not isinstance(event[4], bytes):
+    Each row's links were computed for its position, after the row at prev_position:
+    comparing what it says with what the log around it says tells which attack fits.
+    """
+    position, aggregate_id, version, topic, state, link_prev, stored_entry, stored_chain, _ = row
+    if aggregate_id is None or type(state) is not bytes:
         # Same hash, other spelling or type: the recorder would no longer find it.
         detail = f"version {version} is not stored in the recorder's form"
         return Problem(PAYLOAD_MODIFIED, position, aggregate_id, detail)
-    if event[1] != aggregate_id or event[2] != version:
-        detail = f"the stored event is not version {version} of the chain's aggregate"
-        return Problem(ORDER_CHANGED, position, event[1], detail)
-    try:
-        intact = entry_hash(*event) == stored_entry
-    except (TypeError, ValueError, OverflowError, struct.error):
-        intact = False
-    if not intact:
-        detail = f"version {version} does not match its entry hash"
-        return Problem(PAYLOAD_MODIFIED, position, aggregate_id, detail)
-    return None
-
-
-def _link_problem(
-    position: int, link: LinkRow, prev_position: int | None, prev_hash: bytes
-) -> Problem | None:
-    """What is wrong with a chain link given the link before it."""
-    _, aggregate_id, _, link_prev, stored_entry, stored_chain, _ = link
+    if _entry_digest(position, row) != stored_entry:
+        written_at = (link_prev or 0) + 1  # positions are assigned without gaps
+        if written_at != position and _entry_digest(written_at, row) == stored_entry:
+            detail = f"version {version} was written at position {written_at}"
+            return Problem(ORDER_CHANGED, position, aggregate_id, detail)
+        if link_prev == prev_position and chain_link(prev_hash, stored_entry) == stored_chain:
+            detail = f"version {version} does not match its entry hash"
+            return Problem(PAYLOAD_MODIFIED, position, aggregate_id, detail)
+        detail = f"neither version {version} nor its links belong to the chain"
+        return Problem(EVENT_INSERTED, position, aggregate_id, detail)
     if link_prev != prev_position:
         if link_prev is not None and (prev_position is None or link_prev > prev_position):
-            detail = f"the link at {position} follows position {link_prev}, which is gone"
+            detail = f"the event at {position} follows position {link_prev}, which is gone"
             return Problem(EVENT_MISSING, link_prev, None, detail)
-        detail = f"the link at {position} does not follow it"
+        detail = f"the event at {position} does not follow it"
         return Problem(EVENT_INSERTED, prev_position, None, detail)
-    if chain_link(prev_hash, stored_entry) != stored_chain:
-        detail = "global chain hash does not follow from its predecessor"
-        return Problem(LINK_BROKEN, position, aggregate_id, detail)
-    return None
+    detail = "global chain hash does not follow from its predecessor"
+    return Problem(LINK_BROKEN, position, aggregate_id, detail)
+
+
+def _entry_digest(position: int, row: StoredRow) -> bytes | None:
+    _, aggregate_id, version, topic, state, *_ = row
+    try:
+        return entry_hash(position, aggregate_id, version, topic, state)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError, AttributeError, struct.error):
+        return None
 
 
 def _verify_global_chain(
@@ -186,37 +165,26 @@ def _verify_global_chain(
     prev_position: int | None = None
     prev_hash = GENESIS
     checked = 0
-    for position, event, link in _merged(snapshot.events(), snapshot.links()):
+    for row in snapshot.rows():
         checked += 1
-        if link is None:
-            assert event is not None
-            detail = "stored event has no chain link"
-            report.add(Problem(EVENT_INSERTED, position, event[1], detail))
-            continue
-        stored_chain = link[5]
-        # The fast path, taken by every intact row: same entry, recomputed hashes match.
+        position, aggregate_id, version, topic, state, link_prev, stored_entry, stored_chain, _ = (
+            row
+        )
+        # The fast path, taken by every intact row: recomputed hashes match the stored.
         intact = (
-            event is not None
-            and link[3] == prev_position
-            and event[1] == link[1]
-            and event[1] is not None
-            and event[2] == link[2]
-            and type(event[4]) is bytes
-            and (digest := entry_hash(*event)) == link[4]
-            and chain_link(prev_hash, digest) == stored_chain
+            link_prev == prev_position
+            and aggregate_id is not None
+            and type(state) is bytes
+            and entry_hash(position, aggregate_id, version, topic, state) == stored_entry
+            and chain_link(prev_hash, stored_entry) == stored_chain
         )
         if not intact:
-            for problem in (
-                _event_problem(position, event, link),
-                _link_problem(position, link, prev_position, prev_hash),
-            ):
-                if problem is not None:
-                    report.add(problem)
+            report.add(_row_problem(row, prev_position, prev_hash))
         if position == anchor_position:
             anchor_seen = True
             if stored_chain != anchor_hash:
                 detail = "the chain no longer passes through the recorded head"
-                report.add(Problem(HEAD_MISMATCH, position, link[1], detail))
+                report.add(Problem(HEAD_MISMATCH, position, aggregate_id, detail))
         prev_position, prev_hash = position, stored_chain
     if anchor_position is not None and not anchor_seen:
         detail = "the recorded head's position is no longer in the chain"
@@ -230,7 +198,7 @@ def _verify_aggregate_chains(snapshot: ChainSnapshot, report: Report) -> None:
     current: UUID | None = None
     prev_version = 0
     prev_hash = GENESIS
-    for position, aggregate_id, version, _, entry, _, stored in snapshot.links_by_aggregate():
+    for position, aggregate_id, version, entry, stored in snapshot.aggregate_links():
         if aggregate_id is None:
             continue  # an altered id: reported by the global pass
         if aggregate_id != current:

@@ -12,11 +12,8 @@ from psycopg.sql import SQL, Identifier
 
 from infra.settings import Settings
 
-SQLITE_TRIGGERS = [
-    f"{table}_no_{action}"
-    for table in ("stored_events", "event_chain")
-    for action in ("update", "delete")
-]
+SQLITE_TRIGGERS = ["stored_events_no_update", "stored_events_no_delete"]
+POSTGRES_TRIGGERS = ["stored_events_no_update_delete", "stored_events_no_truncate"]
 
 
 class RawStore:
@@ -53,9 +50,8 @@ class RawStore:
     def drop_guards(self) -> None:
         """What an attacker does first: remove the append-only triggers."""
         if self.postgres:
-            for table in ("stored_events", "event_chain"):
-                for name in ("no_update_delete", "no_truncate"):
-                    self.execute(f"DROP TRIGGER {table}_{name} ON {table}")
+            for trigger in POSTGRES_TRIGGERS:
+                self.execute(f"DROP TRIGGER {trigger} ON stored_events")
         else:
             for trigger in SQLITE_TRIGGERS:
                 self.execute(f"DROP TRIGGER {trigger}")

@@ -68,9 +68,8 @@ def test_an_untouched_ledger_verifies(ledger: Ledger, store: RawStore) -> None:
 def test_the_database_refuses_updates_and_deletes(store: RawStore) -> None:
     for statement in (
         "UPDATE stored_events SET topic = 'x'",
+        "UPDATE stored_events SET chain_hash = entry_hash",
         "DELETE FROM stored_events",
-        "UPDATE event_chain SET chain_hash = entry_hash",
-        "DELETE FROM event_chain",
     ):
         with pytest.raises(Exception, match="append-only"):
             store.execute(statement)
@@ -93,52 +92,59 @@ def test_deleted_event(ledger: Ledger, store: RawStore) -> None:
     assert _first(ledger) == (EVENT_MISSING, 4)
 
 
-def test_deleted_event_and_its_link(ledger: Ledger, store: RawStore) -> None:
-    store.drop_guards()
-    store.execute("DELETE FROM stored_events WHERE {pos} = 4")
-    store.execute("DELETE FROM event_chain WHERE position = 4")
-    assert _first(ledger) == (EVENT_MISSING, 4)
-
-
-def test_deleted_first_event_and_its_link(ledger: Ledger, store: RawStore) -> None:
+def test_deleted_first_event(ledger: Ledger, store: RawStore) -> None:
     # The genesis entry has no predecessor to betray it; its successor's link does.
     store.drop_guards()
     store.execute("DELETE FROM stored_events WHERE {pos} = 1")
-    store.execute("DELETE FROM event_chain WHERE position = 1")
     assert _first(ledger) == (EVENT_MISSING, 1)
     kinds = {(p.kind, p.position) for p in _verify(ledger).problems}
     assert (EVENT_MISSING, 2) in kinds  # and the note's own history starts at version 2
 
 
-def test_inserted_event_without_link(ledger: Ledger, store: RawStore) -> None:
-    store.drop_guards()
-    row = store.execute("SELECT originator_id, topic FROM stored_events WHERE {pos} = 9")[0]
+def _insert_forged_edit(store: RawStore, position: int, links_from: int) -> None:
+    """Slips in version 3 of the note edited at position 9, at `position`, with the
+    chain columns copied from the row at `links_from`."""
     store.execute(
-        "INSERT INTO stored_events (originator_id, originator_version, topic, state) "
-        "VALUES (?, 3, ?, ?)",
-        (row[0], row[1], b'{"text":"forged"}'),
+        "INSERT INTO stored_events ({pos}, originator_id, originator_version, topic, state, "
+        "prev_position, entry_hash, chain_hash, aggregate_hash) "
+        "SELECT ?, originator_id, 3, topic, ?, prev_position, entry_hash, chain_hash, "
+        "aggregate_hash FROM stored_events WHERE {pos} = ?",
+        (position, b'{"text":"forged"}', links_from),
     )
+
+
+def test_appended_event_with_copied_links(ledger: Ledger, store: RawStore) -> None:
+    store.drop_guards()
+    _insert_forged_edit(store, 11, links_from=10)
     assert _first(ledger) == (EVENT_INSERTED, 11)
 
 
-def test_inserted_event_with_a_forged_link(ledger: Ledger, store: RawStore) -> None:
-    """The attacker computes a valid-looking link for a row slipped in between."""
+def test_event_inserted_in_a_gap_made_for_it(ledger: Ledger, store: RawStore) -> None:
+    """The attacker moves later events up to make room; positions are hashed, so
+    each moved event shows where it was written."""
     store.drop_guards()
-    # Make room: move positions 6..10 up by 100, links included (keeps them valid
-    # except for the forged one that now sits between 5 and 106).
     for position in range(10, 5, -1):
         store.execute(
-            f"UPDATE stored_events SET {{pos}} = {position + 100} WHERE {{pos}} = {position}"
+            f"UPDATE stored_events SET {{pos}} = {position + 1} WHERE {{pos}} = {position}"
         )
+    _insert_forged_edit(store, 6, links_from=5)
+    report = _verify(ledger)
+    assert report.first_problem is not None
+    assert (report.first_problem.kind, report.first_problem.position) == (EVENT_INSERTED, 6)
+    moved = {p.position for p in report.problems if p.kind == ORDER_CHANGED}
+    assert moved == {7, 8, 9, 10, 11}
+
+
+def test_moved_events_with_rewritten_pointers(ledger: Ledger, store: RawStore) -> None:
+    """Moving events and re-pointing their prev_position still leaves each one's
+    hashed position behind."""
+    store.drop_guards()
+    for position in range(10, 5, -1):
         store.execute(
-            f"UPDATE event_chain SET position = {position + 100} WHERE position = {position}"
+            f"UPDATE stored_events SET {{pos}} = {position + 100}, prev_position = "
+            f"{position + 99 if position > 6 else 5} WHERE {{pos}} = {position}"
         )
-    store.execute("UPDATE event_chain SET prev_position = 5 WHERE position = 106")
-    for position in range(107, 111):
-        store.execute(
-            f"UPDATE event_chain SET prev_position = {position - 1} WHERE position = {position}"
-        )
-    assert _first(ledger) == (PAYLOAD_MODIFIED, 106)  # positions are hashed: moving shows
+    assert _first(ledger) == (ORDER_CHANGED, 106)
 
 
 def test_order_changed(ledger: Ledger, store: RawStore) -> None:
@@ -151,7 +157,7 @@ def test_order_changed(ledger: Ledger, store: RawStore) -> None:
 
 def test_broken_link(ledger: Ledger, store: RawStore) -> None:
     store.drop_guards()
-    store.execute("UPDATE event_chain SET chain_hash = entry_hash WHERE position = 5")
+    store.execute("UPDATE stored_events SET chain_hash = entry_hash WHERE {pos} = 5")
     assert _first(ledger) == (LINK_BROKEN, 5)
 
 
@@ -164,13 +170,13 @@ def test_rewritten_entry_hash_breaks_the_link(ledger: Ledger, store: RawStore) -
     )[0]
     digest = entry_hash(6, UUID(str(aggregate_id)), version, topic, forged)
     store.execute("UPDATE stored_events SET state = ? WHERE {pos} = 6", (forged,))
-    store.execute("UPDATE event_chain SET entry_hash = ? WHERE position = 6", (digest,))
+    store.execute("UPDATE stored_events SET entry_hash = ? WHERE {pos} = 6", (digest,))
     assert _first(ledger) == (LINK_BROKEN, 6)
     # Recomputing the global link too: the next global link and this event's
     # aggregate link still betray it.
-    previous = store.execute("SELECT chain_hash FROM event_chain WHERE position = 5")[0][0]
+    previous = store.execute("SELECT chain_hash FROM stored_events WHERE {pos} = 5")[0][0]
     store.execute(
-        "UPDATE event_chain SET chain_hash = ? WHERE position = 6",
+        "UPDATE stored_events SET chain_hash = ? WHERE {pos} = 6",
         (chain_link(bytes(previous), digest),),
     )
     problems = {(p.kind, p.position, p.detail.split()[0]) for p in _verify(ledger).problems}
@@ -205,23 +211,21 @@ def test_guards_replaced_by_same_named_no_ops_are_reported(ledger: Ledger, store
             "CREATE FUNCTION nothing() RETURNS trigger LANGUAGE plpgsql "
             "AS $$BEGIN RETURN NEW; END$$"
         )
-        for table in ("stored_events", "event_chain"):
-            store.execute(
-                f"CREATE TRIGGER {table}_no_update_delete BEFORE UPDATE OR DELETE "
-                f"ON {table} FOR EACH ROW EXECUTE FUNCTION nothing()"
-            )
-            store.execute(
-                f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE "
-                f"ON {table} FOR EACH STATEMENT EXECUTE FUNCTION nothing()"
-            )
+        store.execute(
+            "CREATE TRIGGER stored_events_no_update_delete BEFORE UPDATE OR DELETE "
+            "ON stored_events FOR EACH ROW EXECUTE FUNCTION nothing()"
+        )
+        store.execute(
+            "CREATE TRIGGER stored_events_no_truncate BEFORE TRUNCATE "
+            "ON stored_events FOR EACH STATEMENT EXECUTE FUNCTION nothing()"
+        )
     else:
         store.execute("CREATE TABLE decoy (a)")
-        for table in ("stored_events", "event_chain"):
-            for action in ("update", "delete"):
-                store.execute(
-                    f"CREATE TRIGGER {table}_no_{action} BEFORE {action.upper()} "
-                    "ON decoy BEGIN SELECT 1; END"
-                )
+        for action in ("update", "delete"):
+            store.execute(
+                f"CREATE TRIGGER stored_events_no_{action} BEFORE {action.upper()} "
+                "ON decoy BEGIN SELECT 1; END"
+            )
     report = _verify(ledger)
     assert {p.kind for p in report.problems} == {GUARD_REMOVED}
-    assert len(report.problems) == 4
+    assert len(report.problems) == 2

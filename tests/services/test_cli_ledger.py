@@ -145,14 +145,14 @@ def test_verify_names_an_inserted_row(daicho, agency: str, settings: Settings) -
     daicho("import", str(DATA / "agency_export_cp932.csv"), "--agency", agency)
     raw = RawStore(settings)
     head = json.loads(daicho("verify", "--json")[1])["head_position"]
-    aggregate_id, topic = raw.execute(
-        "SELECT originator_id, topic FROM stored_events WHERE {pos} = 3"
-    )[0]
-    # Inserting needs no dropped trigger: the triggers guard UPDATE and DELETE.
+    # Inserting needs no dropped trigger: the triggers guard UPDATE and DELETE. The
+    # chain columns are required, so the attacker copies the head's.
     raw.execute(
-        "INSERT INTO stored_events (originator_id, originator_version, topic, state) "
-        "VALUES (?, 99, ?, ?)",
-        (aggregate_id, topic, b"{}"),
+        "INSERT INTO stored_events ({pos}, originator_id, originator_version, topic, state, "
+        "prev_position, entry_hash, chain_hash, aggregate_hash) "
+        "SELECT ?, originator_id, 99, topic, ?, prev_position, entry_hash, chain_hash, "
+        "aggregate_hash FROM stored_events WHERE {pos} = ?",
+        (head + 1, b"{}", head),
     )
     code, out, _ = daicho("verify", "--json")
     first = json.loads(out)["first_problem"]
@@ -187,8 +187,8 @@ def test_a_consistently_rewritten_tail_fails_against_a_recorded_head(
         previous = chain_link(previous, digest)
         aggregates[aggregate] = aggregate_link(aggregates.get(aggregate, bytes(32)), digest)
         raw.execute(
-            "UPDATE event_chain SET entry_hash = ?, chain_hash = ?, aggregate_hash = ? "
-            "WHERE position = ?",
+            "UPDATE stored_events SET entry_hash = ?, chain_hash = ?, aggregate_hash = ? "
+            "WHERE {pos} = ?",
             (digest, previous, aggregates[aggregate], position),
         )
     for trigger_sql in _recreate_guards(settings):
@@ -259,10 +259,8 @@ def test_an_append_only_role_can_run_the_ledger_but_not_rewrite_it(
         admin.execute(SQL("CREATE ROLE {} LOGIN").format(Identifier(role)))
         for statement in (
             "GRANT USAGE, CREATE ON SCHEMA {schema} TO {role}",
-            "GRANT SELECT, INSERT ON {schema}.stored_events, {schema}.event_chain TO {role}",
             # LOCK TABLE … IN EXCLUSIVE MODE needs UPDATE; the trigger refuses updates.
-            "GRANT UPDATE ON {schema}.stored_events TO {role}",
-            "GRANT USAGE ON SEQUENCE {schema}.stored_events_notification_id_seq TO {role}",
+            "GRANT SELECT, INSERT, UPDATE ON {schema}.stored_events TO {role}",
         ):
             admin.execute(SQL(statement).format(schema=schema, role=Identifier(role)))
         url = settings.database_url.replace("postgres@", f"{role}@", 1)
@@ -277,8 +275,7 @@ def test_an_append_only_role_can_run_the_ledger_but_not_rewrite_it(
                 app.execute("UPDATE stored_events SET state = state")
             for attack in (
                 "DROP TRIGGER stored_events_no_update_delete ON stored_events",
-                "UPDATE event_chain SET chain_hash = entry_hash",
-                "TRUNCATE event_chain",
+                "TRUNCATE stored_events",
                 "DROP TABLE stored_events",
             ):
                 with pytest.raises(psycopg.errors.InsufficientPrivilege):
