@@ -474,6 +474,8 @@ def sqlite_env(home: Path, *, chained: bool) -> dict[str, str]:
     home.mkdir(parents=True, exist_ok=True)
     env = Settings(home=home).store_env()
     if not chained:
+        # The library as it comes: its own factory and recorder.
+        env["PERSISTENCE_MODULE"] = "eventsourcing.sqlite"
         del env["APPLICATION_RECORDER_TOPIC"]
     return env
 

@@ -48,7 +48,7 @@ class Settings:
         """The eventsourcing library's environment for this store."""
         if self.database_url is None:
             return {
-                "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "PERSISTENCE_MODULE": "infra.sqlite_store:ChainedSQLiteFactory",
                 "SQLITE_DBNAME": str(self.sqlite_path),
                 "SQLITE_LOCK_TIMEOUT": "30",
                 "APPLICATION_RECORDER_TOPIC": "infra.sqlite_store:ChainedSQLiteApplicationRecorder",
