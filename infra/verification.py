@@ -175,7 +175,7 @@ def _verify_global_chain(
             link_prev == prev_position
             and aggregate_id is not None
             and type(state) is bytes
-            and entry_hash(position, aggregate_id, version, topic, state) == stored_entry
+            and _entry_digest(position, row) == stored_entry
             and chain_link(prev_hash, stored_entry) == stored_chain
         )
         if not intact:
@@ -199,8 +199,8 @@ def _verify_aggregate_chains(snapshot: ChainSnapshot, report: Report) -> None:
     prev_version = 0
     prev_hash = GENESIS
     for position, aggregate_id, version, entry, stored in snapshot.aggregate_links():
-        if aggregate_id is None:
-            continue  # an altered id: reported by the global pass
+        if aggregate_id is None or type(version) is not int:
+            continue  # an altered id or version: reported by the global pass
         if aggregate_id != current:
             current, prev_hash = aggregate_id, GENESIS
             if version > 1:

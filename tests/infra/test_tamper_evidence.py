@@ -7,8 +7,10 @@ verification names the exact first bad position and what is wrong there.
 
 from __future__ import annotations
 
+import sqlite3
 from uuid import UUID
 
+import psycopg
 import pytest
 from eventsourcing.domain import Aggregate, event
 
@@ -202,6 +204,23 @@ def test_state_stored_as_another_type_is_reported_not_crashed_on(
     store.drop_guards()
     store.execute("UPDATE stored_events SET state = CAST(state AS TEXT) WHERE {pos} = 6")
     assert _first(ledger) == (PAYLOAD_MODIFIED, 6)
+
+
+@pytest.mark.parametrize(
+    "assignment",
+    ["topic = NULL", "originator_version = -1", "originator_version = NULL", "state = NULL"],
+)
+def test_values_that_cannot_be_hashed_are_reported_not_crashed_on(
+    ledger: Ledger, store: RawStore, assignment: str
+) -> None:
+    store.drop_guards()
+    try:
+        store.execute(f"UPDATE stored_events SET {assignment} WHERE {{pos}} = 3")
+    except (sqlite3.Error, psycopg.Error):
+        # The column's constraint refused it: nothing changed but the dropped guards.
+        assert {p.kind for p in _verify(ledger).problems} == {GUARD_REMOVED}
+        return
+    assert _first(ledger) == (PAYLOAD_MODIFIED, 3)
 
 
 def test_guards_replaced_by_same_named_no_ops_are_reported(ledger: Ledger, store: RawStore) -> None:
