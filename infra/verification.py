@@ -125,6 +125,9 @@ def _row_problem(row: StoredRow, prev_position: int | None, prev_hash: bytes) ->
     comparing what it says with what the log around it says tells which attack fits.
     """
     position, aggregate_id, version, topic, state, link_prev, stored_entry, stored_chain, _ = row
+    if not _well_typed_links(row):
+        detail = "the chain columns do not hold an integer and three 32-byte hashes"
+        return Problem(LINK_BROKEN, position, aggregate_id, detail)
     if aggregate_id is None or type(state) is not bytes:
         # Same hash, other spelling or type: the recorder would no longer find it.
         detail = f"version {version} is not stored in the recorder's form"
@@ -147,6 +150,14 @@ def _row_problem(row: StoredRow, prev_position: int | None, prev_hash: bytes) ->
         return Problem(EVENT_INSERTED, prev_position, None, detail)
     detail = "global chain hash does not follow from its predecessor"
     return Problem(LINK_BROKEN, position, aggregate_id, detail)
+
+
+def _well_typed_links(row: StoredRow) -> bool:
+    """SQLite stores whatever it is given; a link of another type would crash the hashing."""
+    link_prev, *hashes = row[5:]
+    return (link_prev is None or type(link_prev) is int) and all(
+        type(value) is bytes and len(value) == 32 for value in hashes
+    )
 
 
 def _entry_digest(position: int, row: StoredRow) -> bytes | None:
@@ -185,7 +196,8 @@ def _verify_global_chain(
             if stored_chain != anchor_hash:
                 detail = "the chain no longer passes through the recorded head"
                 report.add(Problem(HEAD_MISMATCH, position, aggregate_id, detail))
-        prev_position, prev_hash = position, stored_chain
+        prev_position = position
+        prev_hash = stored_chain if type(stored_chain) is bytes else GENESIS
     if anchor_position is not None and not anchor_seen:
         detail = "the recorded head's position is no longer in the chain"
         report.add(Problem(HEAD_MISMATCH, anchor_position, None, detail))
@@ -209,7 +221,7 @@ def _verify_aggregate_chains(snapshot: ChainSnapshot, report: Report) -> None:
         elif version != prev_version + 1:
             detail = f"versions {prev_version + 1} to {version - 1} are missing"
             report.add(Problem(EVENT_MISSING, position, aggregate_id, detail))
-        if aggregate_link(prev_hash, entry) != stored:
+        if type(entry) is not bytes or aggregate_link(prev_hash, entry) != stored:
             detail = f"aggregate hash of version {version} does not follow from the previous"
             report.add(Problem(LINK_BROKEN, position, aggregate_id, detail))
-        prev_version, prev_hash = version, stored
+        prev_version, prev_hash = version, stored if type(stored) is bytes else GENESIS

@@ -223,6 +223,19 @@ def test_values_that_cannot_be_hashed_are_reported_not_crashed_on(
     assert _first(ledger) == (PAYLOAD_MODIFIED, 3)
 
 
+@pytest.mark.parametrize("settings", ["sqlite"], indirect=True)
+@pytest.mark.parametrize(
+    "assignment",
+    ["prev_position = 'two'", "entry_hash = 'x'", "chain_hash = 7", "aggregate_hash = x'00'"],
+)
+def test_links_of_another_type_are_reported_not_crashed_on(
+    ledger: Ledger, store: RawStore, assignment: str
+) -> None:
+    store.drop_guards()
+    store.execute(f"UPDATE stored_events SET {assignment} WHERE {{pos}} = 3")
+    assert _first(ledger) == (LINK_BROKEN, 3)
+
+
 def test_guards_replaced_by_same_named_no_ops_are_reported(ledger: Ledger, store: RawStore) -> None:
     store.drop_guards()
     if store.postgres:
