@@ -5,7 +5,9 @@ uuids, dates and instants as TEXT, so that the same statement runs on SQLite and
 PostgreSQL. This module opens the connections, turns `?` into psycopg's `%s`, and
 implements what the two backends do differently: serialising writers, renaming a table
 or an index, and listing tables. On PostgreSQL a writer's statements are pipelined
-(sent without waiting for each reply), which triples the rate of applying events.
+(sent without waiting for each reply), which triples the rate of applying events, and
+the API's request handlers read through an asyncio pool of their own (`read`), so that
+the event loop serves other requests while a statement makes its round trip.
 
 Text that is compared or sorted is declared `COLLATE "binary"`: SQLite's built-in
 byte-order collation, and on PostgreSQL a collation of that name created here in the
@@ -29,7 +31,7 @@ from typing import Any, Protocol
 import psycopg
 from psycopg.rows import dict_row
 from psycopg.sql import SQL, Composed, Identifier, Literal
-from psycopg_pool import ConnectionPool
+from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from infra.settings import Settings
 
@@ -38,6 +40,7 @@ Row = dict[str, Any]
 SQLITE_BUSY_TIMEOUT_SECONDS = 30.0
 SQLITE_ANALYSIS_LIMIT = 1000
 POSTGRES_MAX_CONNECTIONS = 8
+POSTGRES_MAX_READ_CONNECTIONS = 8
 
 
 class Transaction(Protocol):
@@ -75,7 +78,17 @@ class ProjectionDatabase(Protocol):
         goes further and admits one writer at a time). Without `lock` it is a reader.
         """
 
-    def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        """One read statement, without a transaction around it."""
+
+    async def read(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        """`query` for a coroutine on the event loop (an API request handler); only
+        between `open_reads` and `close_reads`."""
+
+    async def open_reads(self) -> None:
+        """Make `read` ready on the running event loop (the API's, at its startup)."""
+
+    async def close_reads(self) -> None: ...
 
     def close(self) -> None: ...
 
@@ -214,6 +227,17 @@ class SQLiteDatabase:
         self._idle.put(connection)
         return rows
 
+    async def read(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        # A read of the local file takes microseconds: cheaper done right here than
+        # handed to another thread (bench/api_breakdown.py measured the hand-off).
+        return self.query(sql, params)
+
+    async def open_reads(self) -> None:
+        pass
+
+    async def close_reads(self) -> None:
+        pass
+
     def _discard(self, connection: sqlite3.Connection) -> None:
         with self._guard:
             self._opened.remove(connection)
@@ -287,6 +311,16 @@ class PostgresDatabase:
     def __init__(self, url: str, schema: str) -> None:
         self._schema = schema
         self._prepare_schema(url)
+        # Request handlers' reads, on the API's event loop: see `read`.
+        self._reads: AsyncConnectionPool[psycopg.AsyncConnection[Any]] = AsyncConnectionPool(
+            url,
+            min_size=1,
+            max_size=POSTGRES_MAX_READ_CONNECTIONS,
+            kwargs={"autocommit": True},
+            configure=self._configure_reads,
+            name="daicho-reads",
+            open=False,
+        )
         self._pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
             url,
             min_size=1,
@@ -313,6 +347,9 @@ class PostgresDatabase:
     def _configure(self, connection: psycopg.Connection[Any]) -> None:
         connection.execute(SQL("SET search_path TO {}").format(Identifier(self._schema)))
 
+    async def _configure_reads(self, connection: psycopg.AsyncConnection[Any]) -> None:
+        await connection.execute(SQL("SET search_path TO {}").format(Identifier(self._schema)))
+
     def _lock_key(self, lock: str) -> int:
         """A 64-bit advisory-lock key for a lock name, distinct per schema (advisory
         locks are database-wide)."""
@@ -337,6 +374,20 @@ class PostgresDatabase:
         with self._pool.connection() as connection:
             cursor = connection.cursor(row_factory=dict_row)
             return cursor.execute(_postgres_sql(sql), params, prepare=True).fetchall()
+
+    async def read(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        """`query` without blocking the event loop: a blocking round trip held up every
+        other request meanwhile (docs/performance.md)."""
+        async with self._reads.connection() as connection:
+            cursor = connection.cursor(row_factory=dict_row)
+            await cursor.execute(_postgres_sql(sql), params, prepare=True)
+            return await cursor.fetchall()
+
+    async def open_reads(self) -> None:
+        await self._reads.open()
+
+    async def close_reads(self) -> None:
+        await self._reads.close()
 
     def close(self) -> None:
         self._pool.close()

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from projections.cursor import decode_cursor, encode_cursor
-from projections.database import ProjectionDatabase, Row
+from projections.database import Row
 
 MIN_LIMIT = 1
 MAX_LIMIT = 200
@@ -60,8 +60,26 @@ def check_limit(limit: int) -> None:
         raise ValueError(f"limit: must be a whole number from {MIN_LIMIT} to {MAX_LIMIT}")
 
 
-def fetch_page(
-    db: ProjectionDatabase,
+@dataclass(frozen=True)
+class PageQuery:
+    """The statement that reads one page (one row more than the page, to tell whether
+    another follows), and what is needed to cut its rows into the page."""
+
+    sql: str
+    params: list[Any]
+    limit: int
+    order: Order
+    query: Mapping[str, Any]
+
+    def page(self, rows: list[Row]) -> tuple[list[Row], str | None]:
+        """The page's rows and the cursor of the next page, None on the last page."""
+        if len(rows) <= self.limit:
+            return rows, None
+        rows = rows[: self.limit]
+        return rows, encode_cursor(self.query, [rows[-1][key] for key in self.order.keys])
+
+
+def page_query(
     *,
     columns: str,
     selections: Sequence[Selection],
@@ -70,13 +88,14 @@ def fetch_page(
     cursor: str | None,
     query: Mapping[str, Any],
     table: str = "",
-) -> tuple[list[Row], str | None]:
-    """One page of the rows of the selections, in `order`, after the cursor's row.
+) -> PageQuery:
+    """The statement of one page of the rows of the selections, in `order`, after the
+    cursor's row.
 
     `columns` are selected (they must include the order's keys); `table` names the
     table the selections select from when there are several (their rows are joined to
     it by id). `query` describes the query (agency, sort, filters) for the cursor's
-    seal. Returns the rows and the cursor of the next page, None on the last page.
+    seal.
     """
     check_limit(limit)
     after = None if cursor is None else decode_cursor(cursor, query, len(order.keys))
@@ -97,11 +116,7 @@ def fetch_page(
         )
         params = [param for _, branch_params in branches for param in branch_params]
         params.append(fetched)
-    rows = db.query(sql, params)
-    if len(rows) <= limit:
-        return rows, None
-    rows = rows[:limit]
-    return rows, encode_cursor(query, [rows[-1][key] for key in order.keys])
+    return PageQuery(sql, params, limit, order, query)
 
 
 def _ordered(

@@ -11,11 +11,12 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from datetime import date
+from functools import cache
 from typing import Any
 from uuid import UUID
 
 from projections.database import ProjectionDatabase, Row
-from projections.pages import Order, Page, Selection, fetch_page
+from projections.pages import Order, Page, PageQuery, Selection, page_query
 from projections.search import customer_selections
 from projections.values import day, uid
 
@@ -67,21 +68,32 @@ def _add_equal(conditions: list[str], params: list[Any], filters: Mapping[str, A
             params.append(value)
 
 
-def _fetch_one(db: ProjectionDatabase, sql: str, params: list[Any]) -> Row | None:
-    rows = db.query(sql, params)
-    return rows[0] if rows else None
+@cache
+def _by_id(table: str, keys: tuple[str, ...]) -> str:
+    """The statement reading one of an agency's rows by id: another agency's row is as
+    absent as a missing one."""
+    return f"SELECT {_columns(keys)} FROM {table} WHERE agency_id = ? AND id = ?"
+
+
+def _first_item(rows: list[Row], keys: tuple[str, ...]) -> dict[str, Any] | None:
+    return _item(rows[0], keys) if rows else None
 
 
 def _get_one(
     db: ProjectionDatabase, table: str, keys: tuple[str, ...], agency_id: UUID, record_id: UUID
 ) -> dict[str, Any] | None:
-    """One row of the agency's, by id; another agency's row is as absent as a missing one."""
-    row = _fetch_one(
-        db,
-        f"SELECT {_columns(keys)} FROM {table} WHERE agency_id = ? AND id = ?",
-        [uid(agency_id), uid(record_id)],
-    )
-    return None if row is None else _item(row, keys)
+    rows = db.query(_by_id(table, keys), [uid(agency_id), uid(record_id)])
+    return _first_item(rows, keys)
+
+
+def _page(statement: PageQuery, rows: list[Row], keys: tuple[str, ...]) -> Page:
+    """The page that `statement` read as `rows`, served with these keys."""
+    page_rows, next_cursor = statement.page(rows)
+    return Page([_item(row, keys) for row in page_rows], next_cursor)
+
+
+def _fetch_page(db: ProjectionDatabase, statement: PageQuery, keys: tuple[str, ...]) -> Page:
+    return _page(statement, db.query(statement.sql, statement.params), keys)
 
 
 # Customers
@@ -93,8 +105,15 @@ def get_customer(
     return _get_one(db, "customers", CUSTOMER_KEYS, agency_id, customer_id)
 
 
-def search_customers(
-    db: ProjectionDatabase,
+async def read_customer(
+    db: ProjectionDatabase, agency_id: UUID, customer_id: UUID
+) -> dict[str, Any] | None:
+    """get_customer for a request handler on the event loop."""
+    rows = await db.read(_by_id("customers", CUSTOMER_KEYS), [uid(agency_id), uid(customer_id)])
+    return _first_item(rows, CUSTOMER_KEYS)
+
+
+def customer_search(
     agency_id: UUID,
     *,
     q: str | None = None,
@@ -105,8 +124,9 @@ def search_customers(
     sort: str = "kana",
     limit: int = 50,
     cursor: str | None = None,
-) -> Page:
-    """Customers matching every filter given, one page in the chosen order.
+) -> PageQuery:
+    """The statement reading the page of customers matching every filter given, in
+    the chosen order (run it with search_customers or read_customers).
 
     `q` matches a name or kana by prefix, a phone number by its ending and a postal
     code by prefix (see projections.search). Sorts: "kana", "name", "created" and
@@ -124,8 +144,7 @@ def search_customers(
     conditions: list[str] = []
     params: list[Any] = []
     _add_equal(conditions, params, filters)
-    rows, next_cursor = fetch_page(
-        db,
+    return page_query(
         columns=f"{_columns(CUSTOMER_KEYS)}, kana_key, name_key",
         selections=customer_selections(q, agency, conditions, params),
         table="customers",
@@ -134,7 +153,17 @@ def search_customers(
         cursor=cursor,
         query={"of": "customers", "agency": agency, "sort": sort, "q": q, **filters},
     )
-    return Page([_item(row, CUSTOMER_KEYS) for row in rows], next_cursor)
+
+
+def search_customers(db: ProjectionDatabase, agency_id: UUID, **criteria: Any) -> Page:
+    """One page of the customers matching `criteria` (see customer_search)."""
+    return _fetch_page(db, customer_search(agency_id, **criteria), CUSTOMER_KEYS)
+
+
+async def read_customers(db: ProjectionDatabase, agency_id: UUID, **criteria: Any) -> Page:
+    """search_customers for a request handler on the event loop."""
+    statement = customer_search(agency_id, **criteria)
+    return _page(statement, await db.read(statement.sql, statement.params), CUSTOMER_KEYS)
 
 
 # Policies and renewals
@@ -167,8 +196,7 @@ def list_policies(
         params += [agency, uid(customer_id)]
     filters = {"agent_id": agent, "insurer": insurer, "status": status}
     _add_equal(conditions, params, filters)
-    rows, next_cursor = fetch_page(
-        db,
+    statement = page_query(
         columns=_columns(POLICY_KEYS),
         selections=[Selection("policies", conditions, params)],
         order=POLICY_ORDER,
@@ -176,7 +204,7 @@ def list_policies(
         cursor=cursor,
         query={"of": "policies", "agency": agency, "customer_id": uid(customer_id), **filters},
     )
-    return Page([_item(row, POLICY_KEYS) for row in rows], next_cursor)
+    return _fetch_page(db, statement, POLICY_KEYS)
 
 
 def renewals_due(
@@ -198,8 +226,7 @@ def renewals_due(
     if agent is not None:
         conditions.append("r.agent_id = ?")
         params.append(agent)
-    rows, next_cursor = fetch_page(
-        db,
+    statement = page_query(
         columns=_columns(POLICY_KEYS, "p"),
         selections=[
             Selection("renewals r JOIN policies p ON p.id = r.policy_id", conditions, params)
@@ -215,7 +242,7 @@ def renewals_due(
             "agent_id": agent,
         },
     )
-    return Page([_item(row, POLICY_KEYS) for row in rows], next_cursor)
+    return _fetch_page(db, statement, POLICY_KEYS)
 
 
 # Households
@@ -280,8 +307,7 @@ def list_contacts(
     params: list[Any] = [agency]
     filters = {"customer_id": uid(customer_id), "agent_id": agent, "kind": kind}
     _add_equal(conditions, params, filters)
-    rows, next_cursor = fetch_page(
-        db,
+    statement = page_query(
         columns=_columns(CONTACT_KEYS),
         selections=[Selection("contacts", conditions, params)],
         order=CONTACT_ORDER,
@@ -289,7 +315,7 @@ def list_contacts(
         cursor=cursor,
         query={"of": "contacts", "agency": agency, **filters},
     )
-    return Page([_item(row, CONTACT_KEYS) for row in rows], next_cursor)
+    return _fetch_page(db, statement, CONTACT_KEYS)
 
 
 # Users

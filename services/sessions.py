@@ -28,6 +28,12 @@ SCHEMA = [
     "created_at TEXT NOT NULL, expires_at TEXT NOT NULL, revoked_at TEXT)",
     "CREATE INDEX IF NOT EXISTS api_sessions_expiry ON api_sessions (expires_at)",
 ]
+# The role and the active flag come from the users read model, not from the session:
+# a role change or a deactivation takes effect on the next request.
+LOOKUP = (
+    "SELECT s.user_id, s.agency_id, s.username, u.role, u.active, s.expires_at, "
+    "s.revoked_at FROM api_sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?"
+)
 
 
 @dataclass(frozen=True)
@@ -71,18 +77,16 @@ def open_session(db: ProjectionDatabase, user: User) -> tuple[str, int]:
     return token, int(TOKEN_LIFETIME.total_seconds())
 
 
-def resolve(db: ProjectionDatabase, token: str) -> Principal | None:
-    """The principal of a live token; None for unknown, expired or revoked tokens."""
+async def resolve(db: ProjectionDatabase, token: str) -> Principal | None:
+    """The principal of a live token; None for unknown, expired or revoked tokens.
+
+    Looked up afresh for every request, never cached: a logout or a deactivation takes
+    effect on the next request, in every process.
+    """
     if not token.startswith(TOKEN_PREFIX) or len(token) > 100:
         return None
     session_id = _session_id(token)
-    # The role and the active flag come from the users read model, not from the
-    # session: a role change or a deactivation takes effect on the next request.
-    rows = db.query(
-        "SELECT s.user_id, s.agency_id, s.username, u.role, u.active, s.expires_at, "
-        "s.revoked_at FROM api_sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?",
-        (session_id,),
-    )
+    rows = await db.read(LOOKUP, (session_id,))
     row = rows[0] if rows else None
     if row is None or row["revoked_at"] is not None or not row["active"]:
         return None

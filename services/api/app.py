@@ -42,12 +42,14 @@ def create_app(settings: Settings, *, run_projections: bool = True) -> Litestar:
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
         runtime = Runtime.open(settings)
         idempotency.create_tables(runtime)
+        await runtime.db.open_reads()
         app.state.runtime = runtime
         if run_projections:
             runtime.projections.start()
         try:
             yield
         finally:
+            await runtime.db.close_reads()
             runtime.close()
 
     app = Litestar(

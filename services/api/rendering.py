@@ -41,9 +41,23 @@ def customer_response(
     location: str | None = None,
 ) -> Response[Any]:
     row = queries.get_customer(runtime.db, request.user.agency_id, customer_id)
+    return _customer(row, request.user.role, status, location)
+
+
+async def read_customer_response(
+    runtime: Runtime, request: Request[Any, Any, Any], customer_id: UUID
+) -> Response[Any]:
+    """customer_response for a GET on the event loop."""
+    row = await queries.read_customer(runtime.db, request.user.agency_id, customer_id)
+    return _customer(row, request.user.role)
+
+
+def _customer(
+    row: dict[str, Any] | None, role: str, status: int = 200, location: str | None = None
+) -> Response[Any]:
     if row is None:
         raise NotFound("customer")
-    body = as_struct(redact(row, request.user.role), schemas.Customer)
+    body = as_struct(redact(row, role), schemas.Customer)
     return _with_etag(body, row["version"], status, location)
 
 

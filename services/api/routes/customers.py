@@ -16,23 +16,30 @@ from projections import queries
 from services import customers
 from services.api import responses, schemas
 from services.api.access import expected_version, may_write, meta_of
-from services.api.rendering import created, customer_page, customer_response, written
+from services.api.rendering import (
+    created,
+    customer_page,
+    customer_response,
+    read_customer_response,
+    written,
+)
 from services.api.routes.params import PRINTABLE, Agent, Cursor, IdempotencyKey, IfMatch, Limit
-from services.api.runtime import Runtime
+from services.api.runtime import Runtime, runtime_of
 
 
-# Reads run on the event loop (sync_to_thread=False): each is one or two indexed reads,
-# cheaper than a hop to a worker thread. Writes, which append to the ledger and wait
-# for the read models, run in worker threads.
+# Reads are coroutines on the event loop: each is one indexed read, cheaper than a hop
+# to a worker thread, and on PostgreSQL the loop serves other requests during its round
+# trip; they take the runtime with runtime_of, not by dependency injection, which cost
+# a GET an eighth of its time. Writes, which append to the ledger and wait for the read
+# models, run in worker threads.
 class CustomerController(Controller):
     path = "/api/v1/customers"
     tags = ["customers"]
 
-    @get("/", sync_to_thread=False, responses=responses.READ)
-    def search(
+    @get("/", responses=responses.READ)
+    async def search(
         self,
         request: Request[Any, Any, Any],
-        runtime: NamedDependency[Runtime],
         q: Annotated[
             str | None,
             QueryParameter(
@@ -58,8 +65,8 @@ class CustomerController(Controller):
             if q or birth_date:
                 raise PermissionDeniedException("this role may not search by personal data")
             sort = "created"
-        page = queries.search_customers(
-            runtime.db,
+        page = await queries.read_customers(
+            runtime_of(request).db,
             request.user.agency_id,
             q=q,
             status=status,
@@ -92,15 +99,12 @@ class CustomerController(Controller):
             self.path,
         )
 
-    @get("/{customer_id:uuid}", sync_to_thread=False, responses=responses.READ)
-    def read(
-        self,
-        request: Request[Any, Any, Any],
-        runtime: NamedDependency[Runtime],
-        customer_id: FromPath[UUID],
+    @get("/{customer_id:uuid}", responses=responses.READ)
+    async def read(
+        self, request: Request[Any, Any, Any], customer_id: FromPath[UUID]
     ) -> Response[schemas.Customer]:
         """One customer; its ETag is its version."""
-        return customer_response(runtime, request, customer_id)
+        return await read_customer_response(runtime_of(request), request, customer_id)
 
     @patch(
         "/{customer_id:uuid}", guards=[may_write], sync_to_thread=True, responses=responses.CHANGE
