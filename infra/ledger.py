@@ -18,7 +18,7 @@ from eventsourcing.persistence import JSONTranscoder
 from psycopg.sql import SQL, Identifier
 
 from infra import postgres_store, sqlite_store
-from infra.settings import Settings
+from infra.settings import ConfigurationError, Settings
 from infra.transcodings import DateAsISO, EventContextAsDict
 from infra.verification import ChainSnapshot
 
@@ -34,11 +34,14 @@ class Ledger(Application[UUID]):
         never see that), and must work for a role that may only read and append.
         """
         self.settings = settings
-        exists = store_exists(settings)
+        columns = _events_columns(settings)
+        exists = bool(columns)
         if not exists:
             if not create:
                 raise StoreMissing()
             _prepare(settings)
+        elif "chain_hash" not in columns:
+            raise IncompatibleStore()
         env = settings.store_env()
         env["CREATE_TABLE"] = "n" if exists else "y"
         super().__init__(env=env)
@@ -70,22 +73,29 @@ class StoreMissing(Exception):
         super().__init__("no Daicho store here: check DAICHO_HOME or DAICHO_DATABASE_URL")
 
 
-def store_exists(settings: Settings) -> bool:
+class IncompatibleStore(ConfigurationError):
+    def __init__(self) -> None:
+        super().__init__(
+            "this store was written by an earlier Daicho (chain links in a separate "
+            "event_chain table): point DAICHO_HOME or DAICHO_DATABASE_SCHEMA at a new store"
+        )
+
+
+def _events_columns(settings: Settings) -> set[str]:
+    """The columns of the store's stored_events table; empty if there is no store."""
     if settings.database_url:
         with psycopg.connect(settings.database_url, autocommit=True) as conn:
-            row = conn.execute(
-                "SELECT to_regclass(format('%%I.%%I', %s::text, 'stored_events'))",
+            rows = conn.execute(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_schema = %s AND table_name = 'stored_events'",
                 (settings.database_schema,),
-            ).fetchone()
-        return row is not None and row[0] is not None
+            ).fetchall()
+        return {row[0] for row in rows}
     if not settings.sqlite_path.exists():
-        return False
+        return set()
     uri = f"file:{settings.sqlite_path}?mode=ro"
     with closing(sqlite3.connect(uri, uri=True)) as conn:
-        found = conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'stored_events'"
-        ).fetchone()
-    return found is not None
+        return {row[1] for row in conn.execute("PRAGMA table_info(stored_events)")}
 
 
 def _prepare(settings: Settings) -> None:

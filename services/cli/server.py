@@ -40,6 +40,7 @@ def serve_api(args: argparse.Namespace) -> int:
 
         os.environ["DAICHO_PROJECTIONS"] = "external"
     settings = Settings.from_env()
+    open_ledger().close()  # an unusable store stops here with its reason, not in a worker
     print(
         f"Daicho API on http://{args.host}:{args.port} (store: {settings.backend}; "
         f"API docs at /schema)",

@@ -284,3 +284,32 @@ def test_an_append_only_role_can_run_the_ledger_but_not_rewrite_it(
         admin.execute(SQL("DROP OWNED BY {}").format(Identifier(role)))
         admin.execute(SQL("DROP ROLE {}").format(Identifier(role)))
         admin.close()
+
+
+def test_a_store_of_the_earlier_two_table_layout_is_refused_with_a_reason(
+    daicho, settings: Settings
+) -> None:
+    """Before the links moved into the event row they lived in event_chain; such a
+    store would fail on its first append, so it is refused when opened."""
+    old_layout = (
+        "CREATE TABLE stored_events (originator_id TEXT, originator_version INTEGER, "
+        "topic TEXT, state BLOB, PRIMARY KEY (originator_id, originator_version))"
+    )
+    if settings.database_url:
+        import psycopg
+        from psycopg.sql import SQL, Identifier
+
+        with psycopg.connect(settings.database_url, autocommit=True) as conn:
+            schema = Identifier(settings.database_schema)
+            conn.execute(SQL("CREATE SCHEMA {}").format(schema))
+            conn.execute(SQL("SET search_path TO {}").format(schema))
+            conn.execute(old_layout.replace("BLOB", "bytea"))
+    else:
+        import sqlite3
+
+        settings.home.mkdir(parents=True)
+        with sqlite3.connect(settings.sqlite_path) as conn:
+            conn.execute(old_layout)
+    for command in (("verify",), ("agencies", "add", "sakura", "--name", "さくら")):
+        code, out, err = daicho(*command)
+        assert code == 2 and out == "" and "earlier Daicho" in err
