@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import psycopg
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import (
     PostgresApplicationRecorder,
@@ -28,9 +29,23 @@ from psycopg.rows import DictRow, tuple_row
 from psycopg.sql import SQL, Identifier
 
 from infra.chain import EMPTY_HEAD, Head, NewEntry, link_batch, previous_versions
-from infra.verification import AggregateLinkRow, StoredRow
+from infra.verification import AggregateLinkRow, StoredRow, UnreadableStore
 
 EVENTS_TABLE = "stored_events"
+# (column, type, NOT NULL) of the events table: the library's columns plus the links.
+# Positions are assigned under the lock from the head, so notification_id has no
+# sequence: no gaps, and nothing can take a position outside the chain.
+EVENTS_COLUMNS = [
+    ("originator_id", "uuid", True),
+    ("originator_version", "bigint", True),
+    ("topic", "text", False),
+    ("state", "bytea", False),
+    ("notification_id", "bigint", True),
+    ("prev_position", "bigint", False),
+    ("entry_hash", "bytea", True),
+    ("chain_hash", "bytea", True),
+    ("aggregate_hash", "bytea", True),
+]
 GUARD_FUNCTION = "daicho_refuse_change"
 GUARD_BODY = "BEGIN RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; END"
 
@@ -59,21 +74,14 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             "events": Identifier(self.events_table_name),
             "guard": Identifier(GUARD_FUNCTION),
         }
-        # The library's table plus the link columns. Positions are assigned under the
-        # lock from the head, so there is no sequence: no gaps, and nothing can take a
-        # position outside the chain.
+        columns = ", ".join(
+            f"{name} {kind}{' NOT NULL' if not_null else ''}"
+            for name, kind, not_null in EVENTS_COLUMNS
+        )
         self.sql_create_statements[self.create_table_statement_index] = SQL(
             "CREATE TABLE IF NOT EXISTS {schema}.{events} ("
-            "originator_id uuid NOT NULL, "
-            "originator_version bigint NOT NULL, "
-            "topic text, "
-            "state bytea, "
-            "notification_id bigint NOT NULL, "
-            "prev_position bigint, "
-            "entry_hash bytea NOT NULL, "
-            "chain_hash bytea NOT NULL, "
-            "aggregate_hash bytea NOT NULL, "
-            "PRIMARY KEY (originator_id, originator_version))"
+            + columns
+            + ", PRIMARY KEY (originator_id, originator_version))"
         ).format(**names)
         self.sql_create_statements.append(
             SQL(
@@ -212,7 +220,10 @@ class PostgresChainSnapshot:
         name = f"verify_{next(self._cursor_numbers)}"
         # Binary results: bytea arrives as raw bytes instead of hex text to decode.
         with self._connection.cursor(name=name, row_factory=tuple_row, binary=True) as cur:
-            cur.execute(query.format(**self._names, **extra))
+            try:
+                cur.execute(query.format(**self._names, **extra))
+            except psycopg.Error as error:
+                raise UnreadableStore(str(error).splitlines()[0]) from error
             # Explicit batches: iterating the cursor fetches in far smaller round trips.
             while rows := cur.fetchmany(self.FETCH):
                 yield from rows
@@ -236,10 +247,12 @@ class PostgresChainSnapshot:
 
     def guard_problems(self) -> list[str]:
         """Each guard trigger must exist, be enabled, sit on its table, fire on the
-        right events and call the unaltered refusing function."""
+        right events, unconditionally and for any column, and call the unaltered
+        refusing function."""
         with self._connection.cursor(row_factory=tuple_row) as cur:
             cur.execute(
-                "SELECT t.tgname, c.relname, t.tgtype, t.tgenabled, p.proname, pn.nspname, "
+                "SELECT t.tgname, c.relname, t.tgtype, t.tgenabled, "
+                "t.tgqual IS NULL AND t.tgattr::text = '', p.proname, pn.nspname, "
                 "p.prosrc FROM pg_trigger t "
                 "JOIN pg_class c ON c.oid = t.tgrelid "
                 "JOIN pg_namespace n ON n.oid = c.relnamespace "
@@ -255,9 +268,47 @@ class PostgresChainSnapshot:
             found = present.get(name)
             if found is None:
                 problems.append(f"trigger {name} is missing")
-            elif found != (table, tgtype, "O", GUARD_FUNCTION, schema, GUARD_BODY):
+            elif found != (table, tgtype, "O", True, GUARD_FUNCTION, schema, GUARD_BODY):
                 problems.append(f"trigger {name} is altered or disabled")
         return problems
+
+    def column_problems(self) -> list[str]:
+        present = self._catalog(
+            "SELECT column_name, data_type, is_nullable = 'NO' FROM information_schema.columns "
+            "WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position"
+        )
+        if present == EVENTS_COLUMNS:
+            return []
+        return [f"{EVENTS_TABLE} columns are {present}, not {EVENTS_COLUMNS}"]
+
+    def definition_problems(self) -> list[str]:
+        """What else can change what the application reads or writes: row-level
+        security (hides rows from some roles only), rewrite rules, and triggers other
+        than the guards (a BEFORE INSERT trigger can drop or rewrite an append)."""
+        table = "(SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        table += "WHERE n.nspname = %s AND c.relname = %s)"
+        problems = []
+        for enabled, forced in self._catalog(
+            f"SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE oid = {table}"
+        ):
+            if enabled or forced:
+                problems.append(f"row-level security is on for {EVENTS_TABLE}")
+        for (policy,) in self._catalog(f"SELECT polname FROM pg_policy WHERE polrelid = {table}"):
+            problems.append(f"policy {policy} on {EVENTS_TABLE}")
+        for (rule,) in self._catalog(f"SELECT rulename FROM pg_rewrite WHERE ev_class = {table}"):
+            problems.append(f"rule {rule} on {EVENTS_TABLE}")
+        for (trigger,) in self._catalog(
+            f"SELECT tgname FROM pg_trigger WHERE tgrelid = {table} AND NOT tgisinternal "
+            "ORDER BY tgname"
+        ):
+            if trigger not in self._recorder.guard_triggers:
+                problems.append(f"trigger {trigger} on {EVENTS_TABLE} is not Daicho's")
+        return problems
+
+    def _catalog(self, query: str) -> list[tuple[Any, ...]]:
+        with self._connection.cursor(row_factory=tuple_row) as cur:
+            cur.execute(query, (self._recorder.datastore.schema, EVENTS_TABLE))  # type: ignore[arg-type]
+            return cur.fetchall()
 
 
 @contextmanager

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from typing import Any
 from uuid import UUID
 
@@ -27,7 +27,7 @@ from eventsourcing.sqlite import (
 )
 
 from infra.chain import EMPTY_HEAD, Head, NewEntry, link_batch, previous_versions
-from infra.verification import AggregateLinkRow, StoredRow
+from infra.verification import AggregateLinkRow, StoredRow, UnreadableStore
 
 EVENTS_TABLE = "stored_events"
 
@@ -45,6 +45,19 @@ GUARD_TRIGGERS = {
     f"{EVENTS_TABLE}_no_{action.lower()}": _trigger_sql(action) for action in ("UPDATE", "DELETE")
 }
 
+# The library's events table plus the link columns; rowid is the position.
+CREATE_EVENTS_TABLE = (
+    f"CREATE TABLE IF NOT EXISTS {EVENTS_TABLE} ("
+    "originator_id TEXT, "
+    "originator_version INTEGER, "
+    "topic TEXT, "
+    "state BLOB, "
+    "prev_position INTEGER, "
+    "entry_hash BLOB NOT NULL, "
+    "chain_hash BLOB NOT NULL, "
+    "aggregate_hash BLOB NOT NULL, "
+    "PRIMARY KEY (originator_id, originator_version))"
+)
 INSERT_EVENT = (
     f"INSERT INTO {EVENTS_TABLE} (rowid, originator_id, originator_version, topic, state, "
     "prev_position, entry_hash, chain_hash, aggregate_hash) VALUES (?,?,?,?,?,?,?,?,?)"
@@ -113,18 +126,8 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
     """SQLite application recorder whose event rows carry their chain links."""
 
     def construct_create_table_statements(self) -> list[str]:
-        # The library's events table plus the link columns; rowid is the position.
         return [
-            f"CREATE TABLE IF NOT EXISTS {EVENTS_TABLE} ("
-            "originator_id TEXT, "
-            "originator_version INTEGER, "
-            "topic TEXT, "
-            "state BLOB, "
-            "prev_position INTEGER, "
-            "entry_hash BLOB NOT NULL, "
-            "chain_hash BLOB NOT NULL, "
-            "aggregate_hash BLOB NOT NULL, "
-            "PRIMARY KEY (originator_id, originator_version))",
+            CREATE_EVENTS_TABLE,
             *(
                 sql.replace("CREATE TRIGGER", "CREATE TRIGGER IF NOT EXISTS", 1)
                 for sql in GUARD_TRIGGERS.values()
@@ -208,41 +211,82 @@ class SQLiteChainSnapshot:
     def __init__(self, cursor_factory: Any) -> None:
         self._cursor = cursor_factory
 
+    def _select(self, sql: str) -> Iterator[Any]:
+        try:
+            rows = self._cursor().execute(sql)
+        except sqlite3.Error as error:
+            raise UnreadableStore(str(error)) from error
+        for position, originator_id, *rest in rows:
+            yield (position, _canonical_id(originator_id), *rest)
+
     def rows(self) -> Iterator[StoredRow]:
-        rows = self._cursor().execute(
+        return self._select(
             "SELECT rowid, originator_id, originator_version, topic, state, prev_position, "
             f"entry_hash, chain_hash, aggregate_hash FROM {EVENTS_TABLE} ORDER BY rowid"
         )
-        for position, originator_id, *rest in rows:
-            yield (position, _canonical_id(originator_id), *rest)  # type: ignore[misc]
 
     def aggregate_links(self) -> Iterator[AggregateLinkRow]:
-        rows = self._cursor().execute(
+        return self._select(
             "SELECT rowid, originator_id, originator_version, entry_hash, aggregate_hash "
             f"FROM {EVENTS_TABLE} ORDER BY originator_id, originator_version"
         )
-        for position, originator_id, *rest in rows:
-            yield (position, _canonical_id(originator_id), *rest)  # type: ignore[misc]
 
     def guard_problems(self) -> list[str]:
-        rows = self._cursor().execute("SELECT name, sql FROM sqlite_master WHERE type='trigger'")
-        present = dict(rows.fetchall())
+        present = self._triggers()
         return [
             f"trigger {name} is {'missing' if name not in present else 'altered'}"
             for name, sql in sorted(GUARD_TRIGGERS.items())
             if present.get(name) != sql
         ]
 
+    def column_problems(self) -> list[str]:
+        # As created (columns, declared types, NOT NULL, key), compared with a table
+        # made from the same statement in memory.
+        with closing(sqlite3.connect(":memory:")) as reference:
+            expected = reference.execute(CREATE_EVENTS_TABLE).execute(_TABLE_INFO).fetchall()
+        present = self._cursor().execute(_TABLE_INFO).fetchall()
+        if present == expected:
+            return []
+        return [f"{EVENTS_TABLE} columns are {present}, not {expected}"]
+
+    def definition_problems(self) -> list[str]:
+        # Any other trigger on the table can drop (RAISE(IGNORE)) or add rows unseen.
+        return [
+            f"trigger {name} on {EVENTS_TABLE} is not Daicho's"
+            for name in sorted(self._triggers(EVENTS_TABLE))
+            if name not in GUARD_TRIGGERS
+        ]
+
+    def _triggers(self, table: str | None = None) -> dict[str, str]:
+        rows = self._cursor().execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+            "AND (? IS NULL OR tbl_name = ?)",
+            (table, table),
+        )
+        return dict(rows.fetchall())
+
+
+_TABLE_INFO = f"SELECT name, type, \"notnull\", pk FROM pragma_table_info('{EVENTS_TABLE}')"
+
 
 @contextmanager
 def chain_snapshot(recorder: SQLiteApplicationRecorder) -> Iterator[SQLiteChainSnapshot]:
     with recorder.datastore.get_connection(commit=False) as connection:
         raw = connection._sqlite_conn  # noqa: SLF001 - plain cursors stream; the wrapper fetches all
+        # Text that is not UTF-8 (SQLite stores what it is given) would stop the read
+        # with an error; decoded leniently it reaches the checks, which report it.
+        raw.text_factory = _lenient_text
         raw.execute("BEGIN")
         try:
             yield SQLiteChainSnapshot(lambda: _tuple_cursor(raw))
         finally:
             raw.execute("ROLLBACK")
+            raw.text_factory = str
+
+
+def _lenient_text(data: bytes) -> str:
+    # Undecodable bytes become lone surrogates: no UUID parses and no topic encodes.
+    return data.decode("utf-8", "surrogateescape")
 
 
 def _tuple_cursor(raw: Any) -> Any:

@@ -23,6 +23,7 @@ EVENT_INSERTED = "event inserted"
 ORDER_CHANGED = "order changed"
 LINK_BROKEN = "link broken"
 GUARD_REMOVED = "append-only guard removed"
+STORE_ALTERED = "store definition altered"
 HEAD_MISMATCH = "history rewritten"
 
 MAX_PROBLEMS = 1000
@@ -42,7 +43,15 @@ class ChainSnapshot(Protocol):
 
     def aggregate_links(self) -> Iterator[AggregateLinkRow]: ...  # by aggregate, then version
 
-    def guard_problems(self) -> list[str]: ...
+    def guard_problems(self) -> list[str]: ...  # the append-only triggers
+
+    def column_problems(self) -> list[str]: ...  # the table's columns and their types
+
+    def definition_problems(self) -> list[str]: ...  # what else changes reads or writes
+
+
+class UnreadableStore(Exception):
+    """A snapshot could not read the rows it needs; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -68,24 +77,25 @@ class Report:
     head_hash: bytes = GENESIS
     elapsed_seconds: float = 0.0
     problems: list[Problem] = field(default_factory=list)
-    problems_truncated: bool = False
+    problems_found: int = 0
+    first_problem: Problem | None = None
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
     @property
-    def first_problem(self) -> Problem | None:
-        positioned = [p for p in self.problems if p.position is not None]
-        if positioned:
-            return min(positioned, key=lambda p: p.position or 0)
-        return self.problems[0] if self.problems else None
+    def problems_truncated(self) -> bool:
+        return self.problems_found > len(self.problems)
 
     def add(self, problem: Problem) -> None:
+        """Keeps the first MAX_PROBLEMS found, and the first in position order whenever
+        it was found (the aggregate pass reports after the global one)."""
+        self.problems_found += 1
         if len(self.problems) < MAX_PROBLEMS:
             self.problems.append(problem)
-        else:
-            self.problems_truncated = True
+        if self.first_problem is None or _order(problem) < _order(self.first_problem):
+            self.first_problem = problem
 
     def as_dict(self) -> dict[str, object]:
         first = self.first_problem
@@ -97,6 +107,7 @@ class Report:
             "elapsed_seconds": round(self.elapsed_seconds, 3),
             "first_problem": first.as_dict() if first else None,
             "problems": [p.as_dict() for p in sorted(self.problems, key=_order)],
+            "problems_found": self.problems_found,
             "problems_truncated": self.problems_truncated,
         }
 
@@ -112,8 +123,27 @@ def verify(snapshot: ChainSnapshot, expected_head: tuple[int, bytes] | None = No
     report = Report()
     for problem in snapshot.guard_problems():
         report.add(Problem(GUARD_REMOVED, None, None, problem))
-    _verify_global_chain(snapshot, report, expected_head)
-    _verify_aggregate_chains(snapshot, report)
+    for problem in snapshot.definition_problems():
+        report.add(Problem(STORE_ALTERED, None, None, problem))
+    column_problems = snapshot.column_problems()
+    for problem in column_problems:
+        report.add(Problem(STORE_ALTERED, None, None, problem))
+    if not column_problems:
+        try:
+            _verify_global_chain(snapshot, report, expected_head)
+            indexed = _verify_aggregate_chains(snapshot, report)
+        except UnreadableStore as error:
+            report.add(Problem(STORE_ALTERED, None, None, f"the events cannot be read: {error}"))
+        else:
+            if indexed != report.events_checked:
+                # The aggregate pass reads through the primary-key index, as the
+                # application does: an index that leaves out an event (or lists one
+                # twice) hides it from the application, not from the table.
+                detail = (
+                    f"the primary-key index lists {indexed} events, the table "
+                    f"{report.events_checked}"
+                )
+                report.add(Problem(STORE_ALTERED, None, None, detail))
     report.elapsed_seconds = time.perf_counter() - started
     return report
 
@@ -144,10 +174,16 @@ def _row_problem(row: StoredRow, prev_position: int | None, prev_hash: bytes) ->
         return Problem(EVENT_INSERTED, position, aggregate_id, detail)
     if link_prev != prev_position:
         if link_prev is not None and (prev_position is None or link_prev > prev_position):
-            detail = f"the event at {position} follows position {link_prev}, which is gone"
-            return Problem(EVENT_MISSING, link_prev, None, detail)
+            gone = f"{(prev_position or 0) + 1} to {link_prev}"
+            detail = f"the event at {position} follows position {link_prev}: {gone} are gone"
+            return Problem(EVENT_MISSING, (prev_position or 0) + 1, None, detail)
         detail = f"the event at {position} does not follow it"
         return Problem(EVENT_INSERTED, prev_position, None, detail)
+    if position != (prev_position or 0) + 1:
+        # Its links are right, but appends take the next position: nothing written by
+        # the recorder leaves a gap.
+        detail = f"the event at {position} follows position {prev_position}, leaving a gap"
+        return Problem(EVENT_INSERTED, position, aggregate_id, detail)
     detail = "global chain hash does not follow from its predecessor"
     return Problem(LINK_BROKEN, position, aggregate_id, detail)
 
@@ -184,6 +220,7 @@ def _verify_global_chain(
         # The fast path, taken by every intact row: recomputed hashes match the stored.
         intact = (
             link_prev == prev_position
+            and position == (prev_position or 0) + 1
             and aggregate_id is not None
             and type(state) is bytes
             and _entry_digest(position, row) == stored_entry
@@ -206,11 +243,14 @@ def _verify_global_chain(
     report.head_hash = prev_hash
 
 
-def _verify_aggregate_chains(snapshot: ChainSnapshot, report: Report) -> None:
+def _verify_aggregate_chains(snapshot: ChainSnapshot, report: Report) -> int:
+    """Checks each aggregate's chain; returns how many rows the pass read."""
+    read = 0
     current: UUID | None = None
     prev_version = 0
     prev_hash = GENESIS
     for position, aggregate_id, version, entry, stored in snapshot.aggregate_links():
+        read += 1
         if aggregate_id is None or type(version) is not int:
             continue  # an altered id or version: reported by the global pass
         if aggregate_id != current:
@@ -225,3 +265,4 @@ def _verify_aggregate_chains(snapshot: ChainSnapshot, report: Report) -> None:
             detail = f"aggregate hash of version {version} does not follow from the previous"
             report.add(Problem(LINK_BROKEN, position, aggregate_id, detail))
         prev_version, prev_hash = version, stored if type(stored) is bytes else GENESIS
+    return read

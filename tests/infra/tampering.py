@@ -47,6 +47,12 @@ class RawStore:
             cursor = conn.execute(statement, params)
             return list(cursor.fetchall()) if cursor.description else []
 
+    def execute_script(self, script: str) -> None:
+        """Several statements at once (SQLite only): PRAGMA writable_schema holds per
+        connection."""
+        with self._connection() as conn:
+            conn.executescript(script)
+
     def drop_guards(self) -> None:
         """What an attacker does first: remove the append-only triggers."""
         if self.postgres:

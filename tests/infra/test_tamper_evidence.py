@@ -23,6 +23,7 @@ from infra.verification import (
     LINK_BROKEN,
     ORDER_CHANGED,
     PAYLOAD_MODIFIED,
+    STORE_ALTERED,
     Report,
     verify,
 )
@@ -261,3 +262,132 @@ def test_guards_replaced_by_same_named_no_ops_are_reported(ledger: Ledger, store
     report = _verify(ledger)
     assert {p.kind for p in report.problems} == {GUARD_REMOVED}
     assert len(report.problems) == 2
+
+
+def test_a_deleted_range_is_reported_from_its_start(ledger: Ledger, store: RawStore) -> None:
+    store.drop_guards()
+    store.execute("DELETE FROM stored_events WHERE {pos} BETWEEN 4 AND 6")
+    report = _verify(ledger)
+    assert report.first_problem is not None
+    assert (report.first_problem.kind, report.first_problem.position) == (EVENT_MISSING, 4)
+    assert "4 to 6 are gone" in report.first_problem.detail
+
+
+def test_a_forged_append_that_leaves_a_gap(ledger: Ledger, store: RawStore) -> None:
+    """Correct links onto the head, but at a position no append would take."""
+    row = store.execute(
+        "SELECT originator_id, topic, chain_hash FROM stored_events WHERE {pos} = 10"
+    )[0]
+    aggregate_id, topic, head_hash = UUID(str(row[0])), row[1], bytes(row[2])
+    state = b'{"text":"forged"}'
+    digest = entry_hash(1000, aggregate_id, 3, topic, state)
+    store.execute(
+        "INSERT INTO stored_events ({pos}, originator_id, originator_version, topic, state, "
+        "prev_position, entry_hash, chain_hash, aggregate_hash) "
+        "SELECT 1000, originator_id, 3, topic, ?, 10, ?, ?, aggregate_hash "
+        "FROM stored_events WHERE {pos} = 10",
+        (state, digest, chain_link(head_hash, digest)),
+    )
+    assert _first(ledger) == (EVENT_INSERTED, 1000)
+
+
+@pytest.mark.parametrize("settings", ["sqlite"], indirect=True)
+def test_text_that_is_not_utf8_is_reported_not_crashed_on(ledger: Ledger, store: RawStore) -> None:
+    store.drop_guards()
+    store.execute("UPDATE stored_events SET topic = CAST(x'ff' AS TEXT) WHERE {pos} = 5")
+    assert _first(ledger) == (PAYLOAD_MODIFIED, 5)
+
+
+def test_a_dropped_column_is_reported_not_crashed_on(ledger: Ledger, store: RawStore) -> None:
+    store.execute("ALTER TABLE stored_events DROP COLUMN prev_position")
+    report = _verify(ledger)
+    assert {p.kind for p in report.problems} == {STORE_ALTERED}
+
+
+def test_another_trigger_on_the_events_table_is_reported(ledger: Ledger, store: RawStore) -> None:
+    """A BEFORE INSERT trigger could drop or rewrite appends without a trace."""
+    if store.postgres:
+        store.execute(
+            "CREATE FUNCTION pass_through() RETURNS trigger LANGUAGE plpgsql "
+            "AS $$BEGIN RETURN NEW; END$$"
+        )
+        store.execute(
+            "CREATE TRIGGER quiet BEFORE INSERT ON stored_events "
+            "FOR EACH ROW EXECUTE FUNCTION pass_through()"
+        )
+    else:
+        store.execute(
+            "CREATE TRIGGER quiet BEFORE INSERT ON stored_events "
+            "WHEN NEW.topic LIKE '%Deleted' BEGIN SELECT RAISE(IGNORE); END"
+        )
+    report = _verify(ledger)
+    assert [(p.kind, p.detail) for p in report.problems] == [
+        (STORE_ALTERED, "trigger quiet on stored_events is not Daicho's")
+    ]
+
+
+@pytest.mark.parametrize("settings", ["postgres"], indirect=True)
+def test_row_level_security_that_hides_events_from_the_application(
+    ledger: Ledger, store: RawStore
+) -> None:
+    """The owner (who verifies) sees every row; the application's role would not."""
+    store.execute("ALTER TABLE stored_events ENABLE ROW LEVEL SECURITY")
+    store.execute("CREATE POLICY hide ON stored_events AS RESTRICTIVE FOR SELECT USING (true)")
+    details = {p.detail for p in _verify(ledger).problems if p.kind == STORE_ALTERED}
+    assert details == {
+        "row-level security is on for stored_events",
+        "policy hide on stored_events",
+    }
+
+
+@pytest.mark.parametrize("settings", ["postgres"], indirect=True)
+def test_guards_that_never_fire_are_reported(ledger: Ledger, store: RawStore) -> None:
+    store.drop_guards()
+    store.execute(
+        "CREATE TRIGGER stored_events_no_update_delete BEFORE UPDATE OR DELETE "
+        "ON stored_events FOR EACH ROW WHEN (false) EXECUTE FUNCTION daicho_refuse_change()"
+    )
+    store.execute(
+        "CREATE TRIGGER stored_events_no_truncate BEFORE TRUNCATE ON stored_events "
+        "FOR EACH STATEMENT WHEN (false) EXECUTE FUNCTION daicho_refuse_change()"
+    )
+    assert sorted((p.kind, p.detail) for p in _verify(ledger).problems) == [
+        (GUARD_REMOVED, "trigger stored_events_no_truncate is altered or disabled"),
+        (GUARD_REMOVED, "trigger stored_events_no_update_delete is altered or disabled"),
+    ]
+
+
+@pytest.mark.parametrize("settings", ["sqlite"], indirect=True)
+def test_an_index_that_hides_an_aggregates_last_event(ledger: Ledger, store: RawStore) -> None:
+    """The rows stay, the triggers stay: the primary-key index the application reads
+    through is swapped for one that leaves out an event."""
+    aggregate_id = store.execute("SELECT originator_id FROM stored_events WHERE {pos} = 10")[0][0]
+    store.execute(
+        "CREATE INDEX fake ON stored_events (originator_id, originator_version) "
+        f"WHERE NOT (originator_id = '{aggregate_id}' AND originator_version = 2)"
+    )
+    store.execute_script(
+        "PRAGMA writable_schema = ON;"
+        "UPDATE sqlite_master SET rootpage = (SELECT rootpage FROM sqlite_master "
+        "WHERE name = 'fake') WHERE name = 'sqlite_autoindex_stored_events_1';"
+        "DELETE FROM sqlite_master WHERE name = 'fake';"
+        "PRAGMA writable_schema = OFF;"
+    )
+    report = _verify(ledger)
+    assert [(p.kind, p.detail) for p in report.problems] == [
+        (STORE_ALTERED, "the primary-key index lists 9 events, the table 10")
+    ]
+
+
+def test_the_first_problem_survives_the_cap_on_listed_problems() -> None:
+    """The aggregate pass reports after the global one: its earlier position must
+    still be the first problem when the global pass filled the list."""
+    from infra.verification import MAX_PROBLEMS, Problem
+
+    report = Report()
+    for position in range(1000, 1000 + MAX_PROBLEMS + 5):
+        report.add(Problem(PAYLOAD_MODIFIED, position, None, "x"))
+    report.add(Problem(LINK_BROKEN, 3, None, "aggregate"))
+    assert report.first_problem == Problem(LINK_BROKEN, 3, None, "aggregate")
+    assert (len(report.problems), report.problems_found) == (MAX_PROBLEMS, MAX_PROBLEMS + 6)
+    assert report.as_dict()["problems_truncated"] is True
