@@ -33,7 +33,11 @@ def summary_line(report: Report) -> str:
         return f"OK: {report.events_checked} events checked, {head}, {timing}"
     where = f"position {problem.position}" if problem.position is not None else "store"
     aggregate = f", aggregate {problem.aggregate_id}" if problem.aggregate_id else ""
-    more = f"; {report.problems_found} problems in all" if report.problems_found > 1 else ""
+    more = (
+        f"; {report.problems_found} problems in all (--json lists them)"
+        if report.problems_found > 1
+        else ""
+    )
     return (
         f"TAMPERED: {where}{aggregate}: {problem.kind} ({problem.detail}){more}; "
         f"{report.events_checked} events checked, {timing}"

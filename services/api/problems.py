@@ -28,6 +28,7 @@ from services.records import DuplicateRecord, NotFound, VersionConflict
 
 PROBLEM_JSON = "application/problem+json"
 _QUOTED = re.compile(r" ?'[^']*'")
+_MISSING = re.compile(r"Missing required (\w+) parameter '([^']+)'")
 log = structlog.get_logger("daicho.api")
 
 
@@ -66,18 +67,34 @@ def _validation(request: Request[Any, Any, Any], exc: ValidationException) -> Re
         for item in exc.extra or []:
             if isinstance(item, dict):
                 key = item.get("key", "")
-                source = item.get("source", "body")
+                source = getattr(item.get("source"), "value", item.get("source", "body"))
                 pointer = (
                     ""
                     if key == "data"
-                    else (f"/{key}" if source == "body" else f"#/{source}/{key}")
+                    else (
+                        f"/{key}"
+                        if source == "body"
+                        else f"#/{source}/{_public_name(request, key, source)}"
+                    )
                 )
                 errors.append({"pointer": pointer, "detail": str(item.get("message", ""))})
+    if not errors and (missing := _MISSING.match(exc.detail)):
+        source, name = missing.groups()
+        errors.append({"pointer": f"#/{source}/{name}", "detail": "is required"})
     if not errors:
         errors = [{"pointer": "", "detail": "the request is invalid"}]
     for error in errors:
         error["detail"] = without_values(error["detail"])
     return problem(422 if struct else 400, "Invalid request", errors=errors)
+
+
+def _public_name(request: Request[Any, Any, Any], key: str, source: str) -> str:
+    """The parameter's name in the request (its alias, e.g. `from`: QueryParameter's
+    `name`, or the older Parameter(query=…)), not the handler's argument (`start`)."""
+    field = request.route_handler.parsed_fn_signature.parameters.get(key)
+    definition = getattr(field, "kwarg_definition", None)
+    alias = getattr(definition, "name", None) or getattr(definition, source, None)
+    return alias if isinstance(alias, str) else key
 
 
 def without_values(message: str) -> str:

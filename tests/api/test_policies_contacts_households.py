@@ -156,3 +156,38 @@ def test_the_same_policy_cannot_be_registered_twice(api: Api) -> None:
     assert api.post("/api/v1/policies", json=body).status_code == 201
     again = api.post("/api/v1/policies", json={**body, "policy_number": "ＤＵＰ－１"})
     assert again.status_code == 409  # the same number typed in full width
+
+
+def test_query_parameter_errors_point_at_the_parameter_as_sent(api: Api) -> None:
+    """Pointers name the parameter of the URL (`from`), not the handler's argument."""
+    cases = {
+        "/api/v1/customers?limit=1000": "#/query/limit",
+        "/api/v1/customers?status=gone": "#/query/status",
+        "/api/v1/renewals?from=2026/12/03&to=2027-12-03": "#/query/from",
+        "/api/v1/renewals": "#/query/from",
+        "/api/v1/renewals?from=2026-12-03": "#/query/to",
+    }
+    for path, pointer in cases.items():
+        response = api.get(path)
+        assert response.status_code == 400, path
+        assert [error["pointer"] for error in response.json()["errors"]] == [pointer], path
+    missing = api.get("/api/v1/renewals?from=2026-12-03").json()["errors"][0]
+    assert missing["detail"] == "is required"
+
+
+def test_a_contact_in_local_time_is_kept_in_utc_and_one_without_offset_refused(
+    api: Api,
+) -> None:
+    base = {
+        "customer_id": create(api)["id"],
+        "channel": "phone",
+        "agent_id": "agent-tanaka",
+        "kind": "other",
+        "summary": "満期のご案内",
+    }
+    local = api.post("/api/v1/contacts", json={**base, "occurred_at": "2026-12-03T10:00:00+09:00"})
+    assert local.status_code == 201, local.text
+    assert local.json()["occurred_at"] == "2026-12-03T01:00:00Z"
+    naive = api.post("/api/v1/contacts", json={**base, "occurred_at": "2026-12-03T10:00:00"})
+    assert naive.status_code == 422
+    assert naive.json()["errors"][0]["pointer"] == "/occurred_at"
