@@ -10,6 +10,7 @@ from typing import Any
 from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
@@ -28,6 +29,13 @@ from services.api.routes.policies import PolicyController, renewals
 from services.api.runtime import Runtime
 
 MAX_JSON_BODY_BYTES = 64 * 1024
+
+
+def _operation_id(handler: HTTPRouteHandler, method: Any, path: Any) -> str:
+    """`customers_read`, `policies_renewals`: stable names for generated clients (the
+    default is built from the path: `ApiV1CustomersCustomerIdRead`)."""
+    tags = sorted(handler.resolve_tags()) or ["service"]
+    return f"{tags[0]}_{handler.handler_name}"
 
 
 def _runtime(state: State) -> Runtime:
@@ -73,7 +81,13 @@ def create_app(settings: Settings, *, run_projections: bool = True) -> Litestar:
         openapi_config=OpenAPIConfig(
             title="Daicho API",
             version="1",
+            description=(
+                "Customer ledger for insurance agencies. Authentication, roles, errors, "
+                "concurrency (ETag / If-Match), idempotency and pagination: docs/api.md."
+            ),
             path="/schema",
+            use_handler_docstrings=True,
+            operation_id_creator=_operation_id,
             render_plugins=[ScalarRenderPlugin()],
             components=Components(
                 security_schemes={

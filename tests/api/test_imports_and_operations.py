@@ -77,6 +77,10 @@ def test_openapi_documents_routes_and_public_security(api: Api) -> None:
     assert paths["/health"]["get"]["security"] == [{}]
     assert paths["/api/v1/auth/login"]["post"]["security"] == [{}]
     assert "BearerToken" in schema["components"]["securitySchemes"]
+    operations = [op for methods in paths.values() for op in methods.values()]
+    assert all(op.get("description") for op in operations)  # the handlers' docstrings
+    ids = [op["operationId"] for op in operations]
+    assert len(set(ids)) == len(ids) and "customers_read" in ids
 
 
 def test_request_log_has_no_personal_data_tokens_or_bodies(
