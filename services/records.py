@@ -30,8 +30,9 @@ class DuplicateRecord(Exception):
     """A record with the same identity exists already (e.g. a policy's insurer and
     number)."""
 
-    def __init__(self, kind: str) -> None:
+    def __init__(self, kind: str, existing_id: UUID) -> None:
         super().__init__(f"this {kind} exists already")
+        self.existing_id = existing_id
 
 
 class VersionConflict(Exception):
@@ -69,7 +70,7 @@ def save(ledger: Ledger, *records: Aggregate) -> int | None:
         recordings = ledger.save(*records)
     except IntegrityError:
         if creating:
-            raise DuplicateRecord(type(records[0]).__name__.lower()) from None
+            raise DuplicateRecord(type(records[0]).__name__.lower(), records[0].id) from None
         latest = ledger.repository.get(records[0].id)
         raise VersionConflict(latest.version) from None
     return recordings[-1].notification.id if recordings else None

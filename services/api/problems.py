@@ -142,7 +142,8 @@ def _not_found(_: Request[Any, Any, Any], exc: NotFound) -> Response[Any]:
 
 
 def _duplicate(_: Request[Any, Any, Any], exc: DuplicateRecord) -> Response[Any]:
-    return problem(409, "Conflict", str(exc))
+    # Derived ids are keyed by the caller's agency: the record is the caller's own.
+    return problem(409, "Conflict", str(exc), existing_id=str(exc.existing_id))
 
 
 def _conflict(_: Request[Any, Any, Any], exc: VersionConflict) -> Response[Any]:

@@ -153,9 +153,11 @@ def test_household_members_and_policies(api: Api) -> None:
 def test_the_same_policy_cannot_be_registered_twice(api: Api) -> None:
     holder = create(api)["id"]
     body = policy_body(holder, date(2027, 4, 1), policy_number="DUP-1")
-    assert api.post("/api/v1/policies", json=body).status_code == 201
+    first = api.post("/api/v1/policies", json=body)
+    assert first.status_code == 201
     again = api.post("/api/v1/policies", json={**body, "policy_number": "ＤＵＰ－１"})
     assert again.status_code == 409  # the same number typed in full width
+    assert again.json()["existing_id"] == first.json()["id"]  # where the front end goes next
 
 
 def test_query_parameter_errors_point_at_the_parameter_as_sent(api: Api) -> None:
