@@ -26,8 +26,8 @@ from projections.view import View
 class Batch:
     """Every event the projection reads with a notification id in (after, through].
 
-    `through` may lie beyond the last event: the log's ids have gaps, and the events
-    of other topics in the range are not the projection's concern.
+    `through` may lie beyond the last event read: the events of other topics in the
+    range are not the projection's concern.
     """
 
     after: int

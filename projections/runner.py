@@ -35,8 +35,8 @@ log = structlog.get_logger(__name__)
 
 
 class ProjectionStatus(NamedTuple):
-    """How far a projection is. `lag` counts notification ids up to the head (ids have
-    gaps, so it is an upper bound on the events still to apply)."""
+    """How far a projection is. `lag` counts notification ids up to the head: the events
+    still to apply (the ledger assigns ids without gaps)."""
 
     name: str
     position: int
@@ -76,6 +76,10 @@ class Projections:
         self.database: ProjectionDatabase = open_database(ledger.settings)
         self._unanalysed = dict.fromkeys(self._projections, 0)
         self._guard = threading.Lock()  # catch_up may run in several threads at once
+        # One catch-up at a time in this process: the writes of concurrent requests all
+        # wait for their positions, and one pass applies what they all wrote.
+        self._catching_up = threading.Lock()
+        self._caught_up = threading.Condition()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._install()
@@ -141,14 +145,35 @@ class Projections:
         when a projection fails to apply its events."""
         deadline = time.monotonic() + timeout
         while self._lowest_position() < position:
-            self.catch_up()
+            remaining = max(0.0, deadline - time.monotonic())
+            led = self._catch_up_once(min(self._poll_interval, remaining)) is not None
             if self._lowest_position() >= position:
                 break
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return False
-            time.sleep(min(self._poll_interval, remaining))
+            if led:  # caught up and still short: a projection waits for a rebuild
+                time.sleep(min(self._poll_interval, remaining))
         return True
+
+    def _catch_up_once(self, wait: float) -> int | None:
+        """catch_up() here, unless another thread of this process is at it: then wait
+        (at most `wait` seconds) for that pass to end and return None.
+
+        Several threads catching up at once would each read the same pending events
+        and queue for the same projection locks to find them applied; one pass that
+        the others wait for does the work once.
+        """
+        with self._caught_up:
+            if not self._catching_up.acquire(blocking=False):
+                self._caught_up.wait(wait)
+                return None
+        try:
+            return self.catch_up()
+        finally:
+            self._catching_up.release()
+            with self._caught_up:
+                self._caught_up.notify_all()
 
     def _lowest_position(self) -> int:
         with self.database.transaction() as tx:
@@ -166,7 +191,7 @@ class Projections:
     def _run(self) -> None:
         while not self._stopping.is_set():
             try:
-                applied = self.catch_up()
+                applied = self._catch_up_once(self._poll_interval)
             except CatchUpError as error:
                 log.error(
                     "projections.catch_up_failed",
