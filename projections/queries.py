@@ -1,24 +1,51 @@
 """The reads the JSON API serves, over the projection tables.
 
-Every function takes the database and the caller's agency first, and every statement
-is bounded by that agency: another agency's rows are never returned, whether asked for
-by id, by filter or by search. Rows come back as plain dicts of JSON-ready values
-(uuids, dates and instants as ISO text, lists as lists).
+Each read is built as a `Read`: one statement and what its rows become. `run` executes
+it (callers in threads: services, the CLI, tests, write handlers), `run_async` awaits it
+(request handlers on the event loop: on PostgreSQL the loop serves other requests during
+the round trip). `get_customer`, `search_customers`, … are `run` of each.
+
+Every read takes the caller's agency first, and every statement is bounded by that
+agency: another agency's rows are never returned, whether asked for by id, by filter or
+by search. Rows come back as plain dicts of JSON-ready values (uuids, dates and instants
+as ISO text, lists as lists).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from functools import cache
-from typing import Any
+from typing import Any, Generic, TypeVar
 from uuid import UUID
 
 from projections.database import ProjectionDatabase, Row
 from projections.pages import Order, Page, PageQuery, Selection, page_query
 from projections.search import customer_selections
 from projections.values import day, uid
+
+T = TypeVar("T")
+Item = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Read(Generic[T]):
+    """One statement, and what its rows become."""
+
+    sql: str
+    params: Sequence[Any]
+    result: Callable[[list[Row]], T]
+
+
+def run(db: ProjectionDatabase, read: Read[T]) -> T:
+    return read.result(db.query(read.sql, read.params))
+
+
+async def run_async(db: ProjectionDatabase, read: Read[T]) -> T:
+    return read.result(await db.read(read.sql, read.params))
+
 
 CUSTOMER_KEYS = (
     "id", "kind", "name", "kana", "birth_date", "postal_code", "address", "phones", "email",
@@ -68,49 +95,39 @@ def _add_equal(conditions: list[str], params: list[Any], filters: Mapping[str, A
             params.append(value)
 
 
+def _by_id(
+    table: str, keys: tuple[str, ...], agency_id: UUID, record_id: UUID
+) -> Read[Item | None]:
+    """One of the agency's rows by id: another agency's row is as absent as a missing one."""
+    return Read(
+        _by_id_sql(table, keys),
+        [uid(agency_id), uid(record_id)],
+        lambda rows: _item(rows[0], keys) if rows else None,
+    )
+
+
 @cache
-def _by_id(table: str, keys: tuple[str, ...]) -> str:
-    """The statement reading one of an agency's rows by id: another agency's row is as
-    absent as a missing one."""
+def _by_id_sql(table: str, keys: tuple[str, ...]) -> str:
     return f"SELECT {_columns(keys)} FROM {table} WHERE agency_id = ? AND id = ?"
 
 
-def _first_item(rows: list[Row], keys: tuple[str, ...]) -> dict[str, Any] | None:
-    return _item(rows[0], keys) if rows else None
+def _paged(statement: PageQuery, keys: tuple[str, ...]) -> Read[Page]:
+    def page(rows: list[Row]) -> Page:
+        page_rows, next_cursor = statement.page(rows)
+        return Page([_item(row, keys) for row in page_rows], next_cursor)
 
-
-def _get_one(
-    db: ProjectionDatabase, table: str, keys: tuple[str, ...], agency_id: UUID, record_id: UUID
-) -> dict[str, Any] | None:
-    rows = db.query(_by_id(table, keys), [uid(agency_id), uid(record_id)])
-    return _first_item(rows, keys)
-
-
-def _page(statement: PageQuery, rows: list[Row], keys: tuple[str, ...]) -> Page:
-    """The page that `statement` read as `rows`, served with these keys."""
-    page_rows, next_cursor = statement.page(rows)
-    return Page([_item(row, keys) for row in page_rows], next_cursor)
-
-
-def _fetch_page(db: ProjectionDatabase, statement: PageQuery, keys: tuple[str, ...]) -> Page:
-    return _page(statement, db.query(statement.sql, statement.params), keys)
+    return Read(statement.sql, statement.params, page)
 
 
 # Customers
 
 
-def get_customer(
-    db: ProjectionDatabase, agency_id: UUID, customer_id: UUID
-) -> dict[str, Any] | None:
-    return _get_one(db, "customers", CUSTOMER_KEYS, agency_id, customer_id)
+def customer_by_id(agency_id: UUID, customer_id: UUID) -> Read[Item | None]:
+    return _by_id("customers", CUSTOMER_KEYS, agency_id, customer_id)
 
 
-async def read_customer(
-    db: ProjectionDatabase, agency_id: UUID, customer_id: UUID
-) -> dict[str, Any] | None:
-    """get_customer for a request handler on the event loop."""
-    rows = await db.read(_by_id("customers", CUSTOMER_KEYS), [uid(agency_id), uid(customer_id)])
-    return _first_item(rows, CUSTOMER_KEYS)
+def get_customer(db: ProjectionDatabase, agency_id: UUID, customer_id: UUID) -> Item | None:
+    return run(db, customer_by_id(agency_id, customer_id))
 
 
 def customer_search(
@@ -124,9 +141,8 @@ def customer_search(
     sort: str = "kana",
     limit: int = 50,
     cursor: str | None = None,
-) -> PageQuery:
-    """The statement reading the page of customers matching every filter given, in
-    the chosen order (run it with search_customers or read_customers).
+) -> Read[Page]:
+    """One page of the customers matching every filter given, in the chosen order.
 
     `q` matches a name or kana by prefix, a phone number by its ending and a postal
     code by prefix (see projections.search). Sorts: "kana", "name", "created" and
@@ -144,7 +160,7 @@ def customer_search(
     conditions: list[str] = []
     params: list[Any] = []
     _add_equal(conditions, params, filters)
-    return page_query(
+    statement = page_query(
         columns=f"{_columns(CUSTOMER_KEYS)}, kana_key, name_key",
         selections=customer_selections(q, agency, conditions, params),
         table="customers",
@@ -153,28 +169,25 @@ def customer_search(
         cursor=cursor,
         query={"of": "customers", "agency": agency, "sort": sort, "q": q, **filters},
     )
+    return _paged(statement, CUSTOMER_KEYS)
 
 
 def search_customers(db: ProjectionDatabase, agency_id: UUID, **criteria: Any) -> Page:
-    """One page of the customers matching `criteria` (see customer_search)."""
-    return _fetch_page(db, customer_search(agency_id, **criteria), CUSTOMER_KEYS)
-
-
-async def read_customers(db: ProjectionDatabase, agency_id: UUID, **criteria: Any) -> Page:
-    """search_customers for a request handler on the event loop."""
-    statement = customer_search(agency_id, **criteria)
-    return _page(statement, await db.read(statement.sql, statement.params), CUSTOMER_KEYS)
+    return run(db, customer_search(agency_id, **criteria))
 
 
 # Policies and renewals
 
 
-def get_policy(db: ProjectionDatabase, agency_id: UUID, policy_id: UUID) -> dict[str, Any] | None:
-    return _get_one(db, "policies", POLICY_KEYS, agency_id, policy_id)
+def policy_by_id(agency_id: UUID, policy_id: UUID) -> Read[Item | None]:
+    return _by_id("policies", POLICY_KEYS, agency_id, policy_id)
 
 
-def list_policies(
-    db: ProjectionDatabase,
+def get_policy(db: ProjectionDatabase, agency_id: UUID, policy_id: UUID) -> Item | None:
+    return run(db, policy_by_id(agency_id, policy_id))
+
+
+def policy_list(
     agency_id: UUID,
     *,
     customer_id: UUID | None = None,
@@ -183,7 +196,7 @@ def list_policies(
     status: str | None = None,
     limit: int = 50,
     cursor: str | None = None,
-) -> Page:
+) -> Read[Page]:
     """Policies by start date, then id. `customer_id` finds the policies the customer
     holds or is insured by."""
     agency = uid(agency_id)
@@ -204,11 +217,14 @@ def list_policies(
         cursor=cursor,
         query={"of": "policies", "agency": agency, "customer_id": uid(customer_id), **filters},
     )
-    return _fetch_page(db, statement, POLICY_KEYS)
+    return _paged(statement, POLICY_KEYS)
 
 
-def renewals_due(
-    db: ProjectionDatabase,
+def list_policies(db: ProjectionDatabase, agency_id: UUID, **criteria: Any) -> Page:
+    return run(db, policy_list(agency_id, **criteria))
+
+
+def renewal_list(
     agency_id: UUID,
     *,
     start: date,
@@ -216,7 +232,7 @@ def renewals_due(
     agent: str | None = None,
     limit: int = 50,
     cursor: str | None = None,
-) -> Page:
+) -> Read[Page]:
     """In-force policies whose end date is within [start, end], by end date then id."""
     if end < start:
         raise ValueError("end: must not be before start")
@@ -242,7 +258,11 @@ def renewals_due(
             "agent_id": agent,
         },
     )
-    return _fetch_page(db, statement, POLICY_KEYS)
+    return _paged(statement, POLICY_KEYS)
+
+
+def renewals_due(db: ProjectionDatabase, agency_id: UUID, **criteria: Any) -> Page:
+    return run(db, renewal_list(agency_id, **criteria))
 
 
 # Households
@@ -287,12 +307,15 @@ def get_household(
 # Contacts
 
 
-def get_contact(db: ProjectionDatabase, agency_id: UUID, contact_id: UUID) -> dict[str, Any] | None:
-    return _get_one(db, "contacts", CONTACT_KEYS, agency_id, contact_id)
+def contact_by_id(agency_id: UUID, contact_id: UUID) -> Read[Item | None]:
+    return _by_id("contacts", CONTACT_KEYS, agency_id, contact_id)
 
 
-def list_contacts(
-    db: ProjectionDatabase,
+def get_contact(db: ProjectionDatabase, agency_id: UUID, contact_id: UUID) -> Item | None:
+    return run(db, contact_by_id(agency_id, contact_id))
+
+
+def contact_list(
     agency_id: UUID,
     *,
     customer_id: UUID | None = None,
@@ -300,7 +323,7 @@ def list_contacts(
     kind: str | None = None,
     limit: int = 50,
     cursor: str | None = None,
-) -> Page:
+) -> Read[Page]:
     """Contacts, newest first (by when they occurred, then id)."""
     agency = uid(agency_id)
     conditions: list[str] = ["agency_id = ?"]
@@ -315,7 +338,11 @@ def list_contacts(
         cursor=cursor,
         query={"of": "contacts", "agency": agency, **filters},
     )
-    return _fetch_page(db, statement, CONTACT_KEYS)
+    return _paged(statement, CONTACT_KEYS)
+
+
+def list_contacts(db: ProjectionDatabase, agency_id: UUID, **criteria: Any) -> Page:
+    return run(db, contact_list(agency_id, **criteria))
 
 
 # Users

@@ -33,6 +33,19 @@ def _with_etag(
     return Response(body, status_code=status, headers=headers)
 
 
+# A *_view renders a read-model row as the role may see it (GET handlers read the row
+# with queries.run_async); a *_response reads it first (after a write, in a thread).
+
+
+def customer_view(
+    row: queries.Item | None, role: str, status: int = 200, location: str | None = None
+) -> Response[Any]:
+    if row is None:
+        raise NotFound("customer")
+    body = as_struct(redact(row, role), schemas.Customer)
+    return _with_etag(body, row["version"], status, location)
+
+
 def customer_response(
     runtime: Runtime,
     request: Request[Any, Any, Any],
@@ -41,24 +54,7 @@ def customer_response(
     location: str | None = None,
 ) -> Response[Any]:
     row = queries.get_customer(runtime.db, request.user.agency_id, customer_id)
-    return _customer(row, request.user.role, status, location)
-
-
-async def read_customer_response(
-    runtime: Runtime, request: Request[Any, Any, Any], customer_id: UUID
-) -> Response[Any]:
-    """customer_response for a GET on the event loop."""
-    row = await queries.read_customer(runtime.db, request.user.agency_id, customer_id)
-    return _customer(row, request.user.role)
-
-
-def _customer(
-    row: dict[str, Any] | None, role: str, status: int = 200, location: str | None = None
-) -> Response[Any]:
-    if row is None:
-        raise NotFound("customer")
-    body = as_struct(redact(row, role), schemas.Customer)
-    return _with_etag(body, row["version"], status, location)
+    return customer_view(row, request.user.role, status, location)
 
 
 def customer_page(page: queries.Page, role: str) -> schemas.CustomerPage:
@@ -66,6 +62,14 @@ def customer_page(page: queries.Page, role: str) -> schemas.CustomerPage:
         items=[as_struct(redact(row, role), schemas.Customer) for row in page.items],
         next_cursor=page.next_cursor,
     )
+
+
+def policy_view(
+    row: queries.Item | None, status: int = 200, location: str | None = None
+) -> Response[Any]:
+    if row is None:
+        raise NotFound("policy")
+    return _with_etag(as_struct(row, schemas.Policy), row["version"], status, location)
 
 
 def policy_response(
@@ -76,9 +80,7 @@ def policy_response(
     location: str | None = None,
 ) -> Response[Any]:
     row = queries.get_policy(runtime.db, request.user.agency_id, policy_id)
-    if row is None:
-        raise NotFound("policy")
-    return _with_etag(as_struct(row, schemas.Policy), row["version"], status, location)
+    return policy_view(row, status, location)
 
 
 def policy_page(page: queries.Page) -> schemas.PolicyPage:
@@ -86,6 +88,15 @@ def policy_page(page: queries.Page) -> schemas.PolicyPage:
         items=[as_struct(row, schemas.Policy) for row in page.items],
         next_cursor=page.next_cursor,
     )
+
+
+def contact_view(
+    row: queries.Item | None, role: str, status: int = 200, location: str | None = None
+) -> Response[Any]:
+    if row is None:
+        raise NotFound("contact record")
+    body = as_struct(redact(row, role, CONTACT_FREE_TEXT), schemas.Contact)
+    return _with_etag(body, row["version"], status, location)
 
 
 def contact_response(
@@ -96,10 +107,7 @@ def contact_response(
     location: str | None = None,
 ) -> Response[Any]:
     row = queries.get_contact(runtime.db, request.user.agency_id, contact_id)
-    if row is None:
-        raise NotFound("contact record")
-    body = as_struct(redact(row, request.user.role, CONTACT_FREE_TEXT), schemas.Contact)
-    return _with_etag(body, row["version"], status, location)
+    return contact_view(row, request.user.role, status, location)
 
 
 def contact_page(page: queries.Page, role: str) -> schemas.ContactPage:

@@ -13,20 +13,21 @@ from projections import queries
 from services import contacts
 from services.api import responses, schemas
 from services.api.access import may_write, meta_of
-from services.api.rendering import contact_page, contact_response, created
+from services.api.rendering import contact_page, contact_response, contact_view, created
 from services.api.routes.params import Agent, Cursor, IdempotencyKey, Limit
-from services.api.runtime import Runtime
+from services.api.runtime import Runtime, runtime_of
 
 
 class ContactController(Controller):
     path = "/api/v1/contacts"
     tags = ["contacts"]
 
-    @get("/", sync_to_thread=False, responses=responses.READ)
-    def list_contacts(
+    # Reads are coroutines on the event loop and take the runtime with runtime_of (see
+    # routes/customers.py); writes run in worker threads.
+    @get("/", responses=responses.READ)
+    async def list_contacts(
         self,
         request: Request[Any, Any, Any],
-        runtime: NamedDependency[Runtime],
         customer_id: FromQuery[UUID | None] = None,
         agent: Agent = None,
         kind: FromQuery[schemas.ContactKind | None] = None,
@@ -34,17 +35,16 @@ class ContactController(Controller):
         cursor: Cursor = None,
     ) -> schemas.ContactPage:
         """Contact records per customer or per agent, newest first."""
+        read = queries.contact_list(
+            request.user.agency_id,
+            customer_id=customer_id,
+            agent=agent,
+            kind=kind,
+            limit=limit,
+            cursor=cursor,
+        )
         return contact_page(
-            queries.list_contacts(
-                runtime.db,
-                request.user.agency_id,
-                customer_id=customer_id,
-                agent=agent,
-                kind=kind,
-                limit=limit,
-                cursor=cursor,
-            ),
-            request.user.role,
+            await queries.run_async(runtime_of(request).db, read), request.user.role
         )
 
     @post("/", guards=[may_write], sync_to_thread=True, status_code=201, responses=responses.CREATE)
@@ -68,12 +68,11 @@ class ContactController(Controller):
             self.path,
         )
 
-    @get("/{contact_id:uuid}", sync_to_thread=False, responses=responses.READ)
-    def read(
-        self,
-        request: Request[Any, Any, Any],
-        runtime: NamedDependency[Runtime],
-        contact_id: FromPath[UUID],
+    @get("/{contact_id:uuid}", responses=responses.READ)
+    async def read(
+        self, request: Request[Any, Any, Any], contact_id: FromPath[UUID]
     ) -> Response[schemas.Contact]:
         """One contact record."""
-        return contact_response(runtime, request, contact_id)
+        read = queries.contact_by_id(request.user.agency_id, contact_id)
+        row = await queries.run_async(runtime_of(request).db, read)
+        return contact_view(row, request.user.role)

@@ -20,7 +20,7 @@ from services.api.rendering import (
     created,
     customer_page,
     customer_response,
-    read_customer_response,
+    customer_view,
     written,
 )
 from services.api.routes.params import PRINTABLE, Agent, Cursor, IdempotencyKey, IfMatch, Limit
@@ -65,8 +65,7 @@ class CustomerController(Controller):
             if q or birth_date:
                 raise PermissionDeniedException("this role may not search by personal data")
             sort = "created"
-        page = await queries.read_customers(
-            runtime_of(request).db,
+        read = queries.customer_search(
             request.user.agency_id,
             q=q,
             status=status,
@@ -77,7 +76,7 @@ class CustomerController(Controller):
             limit=limit,
             cursor=cursor,
         )
-        return customer_page(page, role)
+        return customer_page(await queries.run_async(runtime_of(request).db, read), role)
 
     @post("/", guards=[may_write], sync_to_thread=True, status_code=201, responses=responses.CREATE)
     def register(
@@ -104,7 +103,9 @@ class CustomerController(Controller):
         self, request: Request[Any, Any, Any], customer_id: FromPath[UUID]
     ) -> Response[schemas.Customer]:
         """One customer; its ETag is its version."""
-        return await read_customer_response(runtime_of(request), request, customer_id)
+        read = queries.customer_by_id(request.user.agency_id, customer_id)
+        row = await queries.run_async(runtime_of(request).db, read)
+        return customer_view(row, request.user.role)
 
     @patch(
         "/{customer_id:uuid}", guards=[may_write], sync_to_thread=True, responses=responses.CHANGE

@@ -41,6 +41,8 @@ class HouseholdController(Controller):
             self.path,
         )
 
+    # Three statements in one transaction (household, members, their policies), so not
+    # a single queries.Read: it reads synchronously on the loop, the one read that does.
     @get("/{household_id:uuid}", sync_to_thread=False, responses=responses.READ)
     def read(
         self,

@@ -15,20 +15,21 @@ from services import policies
 from services.api import responses, schemas
 from services.api.access import expected_version, may_write, meta_of
 from services.api.problems import InvalidQuery
-from services.api.rendering import created, policy_page, policy_response, written
+from services.api.rendering import created, policy_page, policy_response, policy_view, written
 from services.api.routes.params import PRINTABLE, Agent, Cursor, IdempotencyKey, IfMatch, Limit
-from services.api.runtime import Runtime
+from services.api.runtime import Runtime, runtime_of
 
 
 class PolicyController(Controller):
     path = "/api/v1/policies"
     tags = ["policies"]
 
-    @get("/", sync_to_thread=False, responses=responses.READ)
-    def list_policies(
+    # Reads are coroutines on the event loop and take the runtime with runtime_of (see
+    # routes/customers.py); writes run in worker threads.
+    @get("/", responses=responses.READ)
+    async def list_policies(
         self,
         request: Request[Any, Any, Any],
-        runtime: NamedDependency[Runtime],
         customer_id: FromQuery[UUID | None] = None,
         agent: Agent = None,
         insurer: Annotated[str | None, QueryParameter(max_length=100, pattern=PRINTABLE)] = None,
@@ -38,15 +39,17 @@ class PolicyController(Controller):
     ) -> schemas.PolicyPage:
         """Policies by customer (holder or insured), agent in charge, insurer or status."""
         return policy_page(
-            queries.list_policies(
-                runtime.db,
-                request.user.agency_id,
-                customer_id=customer_id,
-                agent=agent,
-                insurer=insurer,
-                status=status,
-                limit=limit,
-                cursor=cursor,
+            await queries.run_async(
+                runtime_of(request).db,
+                queries.policy_list(
+                    request.user.agency_id,
+                    customer_id=customer_id,
+                    agent=agent,
+                    insurer=insurer,
+                    status=status,
+                    limit=limit,
+                    cursor=cursor,
+                ),
             )
         )
 
@@ -70,15 +73,13 @@ class PolicyController(Controller):
             self.path,
         )
 
-    @get("/{policy_id:uuid}", sync_to_thread=False, responses=responses.READ)
-    def read(
-        self,
-        request: Request[Any, Any, Any],
-        runtime: NamedDependency[Runtime],
-        policy_id: FromPath[UUID],
+    @get("/{policy_id:uuid}", responses=responses.READ)
+    async def read(
+        self, request: Request[Any, Any, Any], policy_id: FromPath[UUID]
     ) -> Response[schemas.Policy]:
         """One policy; its ETag is its version."""
-        return policy_response(runtime, request, policy_id)
+        read = queries.policy_by_id(request.user.agency_id, policy_id)
+        return policy_view(await queries.run_async(runtime_of(request).db, read))
 
     @patch("/{policy_id:uuid}", guards=[may_write], sync_to_thread=True, responses=responses.CHANGE)
     def change(
@@ -127,10 +128,9 @@ class PolicyController(Controller):
         return written(runtime, position, policy_id, policy_response, request, 200)
 
 
-@get("/api/v1/renewals", sync_to_thread=False, tags=["policies"], responses=responses.READ)
-def renewals(
+@get("/api/v1/renewals", tags=["policies"], responses=responses.READ)
+async def renewals(
     request: Request[Any, Any, Any],
-    runtime: NamedDependency[Runtime],
     start: Annotated[date, QueryParameter(name="from", description="first end date (inclusive)")],
     end: Annotated[date, QueryParameter(name="to", description="last end date (inclusive)")],
     agent: Agent = None,
@@ -142,14 +142,7 @@ def renewals(
         raise InvalidQuery("to", "must not be before from")
     if (end - start).days > 731:
         raise InvalidQuery("to", "the window may span at most two years")
-    return policy_page(
-        queries.renewals_due(
-            runtime.db,
-            request.user.agency_id,
-            start=start,
-            end=end,
-            agent=agent,
-            limit=limit,
-            cursor=cursor,
-        )
+    read = queries.renewal_list(
+        request.user.agency_id, start=start, end=end, agent=agent, limit=limit, cursor=cursor
     )
+    return policy_page(await queries.run_async(runtime_of(request).db, read))
