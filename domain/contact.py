@@ -9,7 +9,7 @@ afterwards about what happened. A correction will be a separate, later record.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
@@ -30,6 +30,8 @@ KINDS = frozenset({GENERAL, INTENT_CONFIRMATION, COMPARISON_RECOMMENDATION, COMP
 SUMMARY_MAX_LENGTH = 4000
 STRUCTURED_TEXT_MAX_LENGTH = 2000
 PRODUCT_MAX_LENGTH = 200
+# How far a contact may lie ahead of the server's clock: a front end's clock may run fast.
+CLOCK_SKEW = timedelta(minutes=5)
 AGENT_ID_MAX_LENGTH = 64
 # Fewer than two products is not a comparison.
 MIN_PRODUCTS_COMPARED = 2
@@ -101,13 +103,18 @@ class ContactRecord(Aggregate):
         products_proposed: Sequence[str] = (),
         recommended_product: str | None = None,
         recommendation_reason: str | None = None,
+        now: datetime,
         id: UUID | None = None,  # noqa: A002 - the library's name for an aggregate id
     ) -> ContactRecord:
         """Record a contact with a customer of the context's agency.
 
         `occurred_at` must be in UTC: local times are converted at the edge, where the
-        agency's timezone is known.
+        agency's timezone is known. It is when the contact took place, so not later than
+        `now` (passed in because the domain has no clock), give or take clock skew.
         """
+        occurred_at = checks.utc_instant(occurred_at, "occurred_at")
+        if occurred_at > now + CLOCK_SKEW:
+            raise DomainError("occurred_at", "must not be in the future")
         kind = checks.one_of(kind, KINDS, "kind")
         products = checks.text_list(
             products_proposed, "products_proposed", max_length=PRODUCT_MAX_LENGTH
@@ -130,7 +137,7 @@ class ContactRecord(Aggregate):
             context=context,
             agency_id=context.agency_id,
             customer_id=checks.identifier(customer_id, "customer_id"),
-            occurred_at=checks.utc_instant(occurred_at, "occurred_at"),
+            occurred_at=occurred_at,
             channel=checks.one_of(channel, CHANNELS, "channel"),
             agent_id=checks.required_text(agent_id, "agent_id", max_length=AGENT_ID_MAX_LENGTH),
             kind=kind,

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from domain.contact import ContactRecord
 from domain.customer import Customer
+from infra.clock import now
 from infra.ledger import Ledger
 from services.records import load, save
 from services.requests import RequestMeta
@@ -16,5 +17,5 @@ def record_contact(
     ledger: Ledger, meta: RequestMeta, fields: dict[str, Any]
 ) -> tuple[UUID, int | None]:
     load(ledger, meta, Customer, fields["customer_id"], "customer")
-    contact = ContactRecord.record(meta.context(), **fields)
+    contact = ContactRecord.record(meta.context(), now=now(), **fields)
     return contact.id, save(ledger, contact)

@@ -214,6 +214,7 @@ def _generate(ledger: Ledger, meta: RequestMeta) -> None:
                 customer_id=rng.choice(customers),
                 occurred_at=datetime.now(UTC)
                 - timedelta(days=rng.randint(0, 720), minutes=rng.randint(0, 600)),
+                now=datetime.now(UTC),
                 channel=rng.choice(["visit", "phone", "email", "online"]),
                 agent_id=rng.choice(AGENTS),
                 kind=kind,

@@ -24,7 +24,9 @@ def record(context: EventContext, **overrides: Any) -> ContactRecord:
         "kind": "general",
         "summary": "満期のご案内のため訪問。",
     }
-    return ContactRecord.record(context, **{**fields, **overrides})
+    return ContactRecord.record(
+        context, now=VISITED_AT + timedelta(days=1), **{**fields, **overrides}
+    )
 
 
 def record_comparison(context: EventContext, **overrides: Any) -> ContactRecord:
@@ -167,3 +169,9 @@ def test_contact_record_round_trips_through_the_event_store(
     contact = record_comparison(context, occurred_at=VISITED_AT + timedelta(microseconds=7))
 
     assert round_trip(contact) == contact
+
+
+def test_a_contact_cannot_have_taken_place_in_the_future(context: EventContext) -> None:
+    record(context, occurred_at=VISITED_AT + timedelta(days=1, minutes=5))  # clock skew
+    with pytest.raises(DomainError, match="occurred_at: must not be in the future"):
+        record(context, occurred_at=VISITED_AT + timedelta(days=1, minutes=6))

@@ -92,7 +92,9 @@ def contact(context: EventContext, about: Customer, **fields: Any) -> ContactRec
         "kind": "general",
         "summary": "更新のご案内を電話で実施",
     }
-    return ContactRecord.record(context, customer_id=about.id, **{**defaults, **fields})
+    return ContactRecord.record(
+        context, customer_id=about.id, now=datetime.now(UTC), **{**defaults, **fields}
+    )
 
 
 def user(context: EventContext, username: str = "hayama", role: str = "agent") -> User:
