@@ -23,7 +23,7 @@ from litestar.types import Empty
 
 from domain.errors import DomainError, InvalidFields
 from projections.cursor import InvalidCursor
-from services.api.validation import field_errors
+from services.api.validation import field_errors, with_choices
 from services.records import DuplicateRecord, NotFound, VersionConflict
 
 PROBLEM_JSON = "application/problem+json"
@@ -77,7 +77,10 @@ def _validation(request: Request[Any, Any, Any], exc: ValidationException) -> Re
                         else f"#/{source}/{_public_name(request, key, source)}"
                     )
                 )
-                errors.append({"pointer": pointer, "detail": str(item.get("message", ""))})
+                detail = str(item.get("message", ""))
+                if source != "body":
+                    detail = with_choices(detail, _annotation(request, key))
+                errors.append({"pointer": pointer, "detail": detail})
     if not errors and (missing := _MISSING.match(exc.detail)):
         source, name = missing.groups()
         errors.append({"pointer": f"#/{source}/{name}", "detail": "is required"})
@@ -86,6 +89,11 @@ def _validation(request: Request[Any, Any, Any], exc: ValidationException) -> Re
     for error in errors:
         error["detail"] = without_values(error["detail"])
     return problem(422 if struct else 400, "Invalid request", errors=errors)
+
+
+def _annotation(request: Request[Any, Any, Any], key: str) -> Any:
+    field = request.route_handler.parsed_fn_signature.parameters.get(key)
+    return getattr(field, "annotation", None)
 
 
 def _public_name(request: Request[Any, Any, Any], key: str, source: str) -> str:

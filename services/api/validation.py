@@ -7,7 +7,10 @@ field by its JSON pointer (RFC 6901).
 
 from __future__ import annotations
 
+import enum
 import re
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import msgspec
 
@@ -20,6 +23,27 @@ def _pointer(path: str) -> str:
     return "".join(
         "/" + (name or index).replace("~", "~0").replace("/", "~1") for name, index in parts
     )
+
+
+def choices(annotation: Any) -> list[str]:
+    """The values a Literal or Enum annotation allows (through Optional and Annotated)."""
+    origin = get_origin(annotation)
+    if origin is Literal:
+        return [str(value) for value in get_args(annotation)]
+    if origin in (Annotated, Union, UnionType):
+        return [value for arg in get_args(annotation) for value in choices(arg)]
+    if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
+        return [str(member.value) for member in annotation]
+    return []
+
+
+def with_choices(detail: str, annotation: Any) -> str:
+    """msgspec's "Invalid enum value" (the value itself is left out: it may be personal
+    data), completed with what would have been valid."""
+    allowed = choices(annotation)
+    if detail.startswith("Invalid enum value") and allowed:
+        return f"must be one of {', '.join(allowed)}"
+    return detail
 
 
 def field_errors(body: bytes, struct: type[msgspec.Struct]) -> list[dict[str, str]]:
@@ -47,5 +71,8 @@ def field_errors(body: bytes, struct: type[msgspec.Struct]) -> list[dict[str, st
             message = str(error)
             match = _AT.search(message)
             sub = match.group(1) if match else ""
-            errors.append({"pointer": f"/{name}{_pointer(sub)}", "detail": _AT.sub("", message)})
+            detail = _AT.sub("", message)
+            if not sub:
+                detail = with_choices(detail, field.type)
+            errors.append({"pointer": f"/{name}{_pointer(sub)}", "detail": detail})
     return errors

@@ -195,3 +195,17 @@ def test_a_contact_in_local_time_is_kept_in_utc_and_one_without_offset_refused(
     naive = api.post("/api/v1/contacts", json={**base, "occurred_at": "2026-12-03T10:00:00"})
     assert naive.status_code == 422
     assert naive.json()["errors"][0]["pointer"] == "/occurred_at"
+
+
+def test_an_invalid_choice_is_answered_with_the_valid_ones(api: Api) -> None:
+    in_query = api.get("/api/v1/customers?status=gone").json()["errors"][0]
+    assert in_query["detail"] == "must be one of active, archived"
+    body = {"customer_id": create(api)["id"], "occurred_at": "2026-12-01T01:00:00Z"}
+    body |= {"channel": "pigeon", "agent_id": "agent-tanaka", "kind": "other", "summary": "x"}
+    in_body = api.post("/api/v1/contacts", json=body).json()["errors"]
+    assert in_body == [
+        {
+            "pointer": "/channel",
+            "detail": "must be one of visit, phone, email, letter, online, other",
+        }
+    ]
