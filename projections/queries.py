@@ -61,6 +61,8 @@ CONTACT_KEYS = (
     "customer_intent", "products_proposed", "recommended_product", "recommendation_reason",
     "version", "created_at",
 )  # fmt: skip
+# A renewal is a policy with its holder's name and kana, for the list an agent calls from.
+RENEWAL_KEYS = (*POLICY_KEYS, "policyholder_name", "policyholder_kana")
 USER_KEYS = ("id", "agency_id", "username", "role", "active", "version")
 # Columns stored as JSON text, served as lists.
 JSON_KEYS = frozenset({"phones", "insured_ids", "products_proposed"})
@@ -243,9 +245,15 @@ def renewal_list(
         conditions.append("r.agent_id = ?")
         params.append(agent)
     statement = page_query(
-        columns=_columns(POLICY_KEYS, "p"),
+        columns=f"{_columns(POLICY_KEYS, 'p')}, "
+        "c.name AS policyholder_name, c.kana AS policyholder_kana",
         selections=[
-            Selection("renewals r JOIN policies p ON p.id = r.policy_id", conditions, params)
+            Selection(
+                "renewals r JOIN policies p ON p.id = r.policy_id "
+                "LEFT JOIN customers c ON c.id = p.policyholder_id AND c.agency_id = r.agency_id",
+                conditions,
+                params,
+            )
         ],
         order=RENEWAL_ORDER,
         limit=limit,
@@ -258,7 +266,7 @@ def renewal_list(
             "agent_id": agent,
         },
     )
-    return _paged(statement, POLICY_KEYS)
+    return _paged(statement, RENEWAL_KEYS)
 
 
 def renewals_due(db: ProjectionDatabase, agency_id: UUID, **criteria: Any) -> Page:

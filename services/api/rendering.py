@@ -18,6 +18,7 @@ from services.records import NotFound
 
 S = TypeVar("S", bound=msgspec.Struct)
 CONTACT_FREE_TEXT = frozenset({"summary", "customer_intent", "recommendation_reason"})
+RENEWAL_PERSONAL_DATA = frozenset({"policyholder_name", "policyholder_kana"})
 
 
 def as_struct(row: dict[str, Any], struct: type[S]) -> S:
@@ -86,6 +87,16 @@ def policy_response(
 def policy_page(page: queries.Page) -> schemas.PolicyPage:
     return schemas.PolicyPage(
         items=[as_struct(row, schemas.Policy) for row in page.items],
+        next_cursor=page.next_cursor,
+    )
+
+
+def renewal_page(page: queries.Page, role: str) -> schemas.RenewalPage:
+    return schemas.RenewalPage(
+        items=[
+            as_struct(redact(row, role, RENEWAL_PERSONAL_DATA), schemas.Renewal)
+            for row in page.items
+        ],
         next_cursor=page.next_cursor,
     )
 

@@ -170,6 +170,19 @@ class PolicyPage(Struct):
     next_cursor: str | None
 
 
+class Renewal(Policy, omit_defaults=True):
+    """A policy due for renewal, with its holder's name and kana (absent for the
+    auditor role)."""
+
+    policyholder_name: str | None = None
+    policyholder_kana: str | None = None
+
+
+class RenewalPage(Struct):
+    items: list[Renewal]
+    next_cursor: str | None
+
+
 class ContactCreate(Request):
     customer_id: UUID
     occurred_at: datetime

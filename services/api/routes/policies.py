@@ -15,7 +15,14 @@ from services import policies
 from services.api import responses, schemas
 from services.api.access import expected_version, may_write, meta_of
 from services.api.problems import InvalidQuery
-from services.api.rendering import created, policy_page, policy_response, policy_view, written
+from services.api.rendering import (
+    created,
+    policy_page,
+    policy_response,
+    policy_view,
+    renewal_page,
+    written,
+)
 from services.api.routes.params import PRINTABLE, Agent, Cursor, IdempotencyKey, IfMatch, Limit
 from services.api.runtime import Runtime, runtime_of
 
@@ -136,8 +143,9 @@ async def renewals(
     agent: Agent = None,
     limit: Limit = 50,
     cursor: Cursor = None,
-) -> schemas.PolicyPage:
-    """In-force policies whose end date (満期) falls in the window, by date."""
+) -> schemas.RenewalPage:
+    """In-force policies whose end date (満期) falls in the window, by date, with the
+    holder's name and kana (not for the auditor)."""
     if end < start:
         raise InvalidQuery("to", "must not be before from")
     if (end - start).days > 731:
@@ -145,4 +153,4 @@ async def renewals(
     read = queries.renewal_list(
         request.user.agency_id, start=start, end=end, agent=agent, limit=limit, cursor=cursor
     )
-    return policy_page(await queries.run_async(runtime_of(request).db, read))
+    return renewal_page(await queries.run_async(runtime_of(request).db, read), request.user.role)
