@@ -62,7 +62,9 @@ def expected_version(if_match: str | None) -> int:
         raise PreconditionRequired()
     match = _ETAG.fullmatch(if_match.strip())
     if not match:
-        raise InvalidQuery("If-Match", 'must be a strong ETag such as "3"', source="header")
+        raise InvalidQuery(
+            "If-Match", 'must be the ETag of a response, a version in quotes: "3"', source="header"
+        )
     return int(match.group(1))
 
 
