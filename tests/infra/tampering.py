@@ -47,6 +47,28 @@ class RawStore:
             cursor = conn.execute(statement, params)
             return list(cursor.fetchall()) if cursor.description else []
 
+    def insert_copy(
+        self,
+        position: int,
+        of: int,
+        *,
+        version: int,
+        state: bytes,
+        **links: Any,
+    ) -> None:
+        """Inserts a row at `position` for the aggregate of the row at `of`, with the given
+        version and state and that row's chain columns, unless `links` gives others
+        (prev_position, entry_hash, chain_hash, aggregate_hash). Inserting needs no
+        dropped trigger: the triggers guard UPDATE and DELETE."""
+        columns = ("prev_position", "entry_hash", "chain_hash", "aggregate_hash")
+        values = ["?" if column in links else column for column in columns]
+        self.execute(
+            "INSERT INTO stored_events ({pos}, originator_id, originator_version, topic, state, "
+            f"{', '.join(columns)}) SELECT ?, originator_id, ?, topic, ?, {', '.join(values)} "
+            "FROM stored_events WHERE {pos} = ?",
+            (position, version, state, *(links[c] for c in columns if c in links), of),
+        )
+
     def execute_script(self, script: str) -> None:
         """Several statements at once (SQLite only): PRAGMA writable_schema holds per
         connection."""

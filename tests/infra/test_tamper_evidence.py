@@ -105,15 +105,9 @@ def test_deleted_first_event(ledger: Ledger, store: RawStore) -> None:
 
 
 def _insert_forged_edit(store: RawStore, position: int, links_from: int) -> None:
-    """Slips in version 3 of the note edited at position 9, at `position`, with the
-    chain columns copied from the row at `links_from`."""
-    store.execute(
-        "INSERT INTO stored_events ({pos}, originator_id, originator_version, topic, state, "
-        "prev_position, entry_hash, chain_hash, aggregate_hash) "
-        "SELECT ?, originator_id, 3, topic, ?, prev_position, entry_hash, chain_hash, "
-        "aggregate_hash FROM stored_events WHERE {pos} = ?",
-        (position, b'{"text":"forged"}', links_from),
-    )
+    """Slips in, at `position`, a version 3 of the note at `links_from`, with that
+    row's chain columns copied."""
+    store.insert_copy(position, links_from, version=3, state=b'{"text":"forged"}')
 
 
 def test_appended_event_with_copied_links(ledger: Ledger, store: RawStore) -> None:
@@ -281,12 +275,14 @@ def test_a_forged_append_that_leaves_a_gap(ledger: Ledger, store: RawStore) -> N
     aggregate_id, topic, head_hash = UUID(str(row[0])), row[1], bytes(row[2])
     state = b'{"text":"forged"}'
     digest = entry_hash(1000, aggregate_id, 3, topic, state)
-    store.execute(
-        "INSERT INTO stored_events ({pos}, originator_id, originator_version, topic, state, "
-        "prev_position, entry_hash, chain_hash, aggregate_hash) "
-        "SELECT 1000, originator_id, 3, topic, ?, 10, ?, ?, aggregate_hash "
-        "FROM stored_events WHERE {pos} = 10",
-        (state, digest, chain_link(head_hash, digest)),
+    store.insert_copy(
+        1000,
+        10,
+        version=3,
+        state=state,
+        prev_position=10,
+        entry_hash=digest,
+        chain_hash=chain_link(head_hash, digest),
     )
     assert _first(ledger) == (EVENT_INSERTED, 1000)
 

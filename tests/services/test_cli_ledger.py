@@ -145,15 +145,8 @@ def test_verify_names_an_inserted_row(daicho, agency: str, settings: Settings) -
     daicho("import", str(DATA / "agency_export_cp932.csv"), "--agency", agency)
     raw = RawStore(settings)
     head = json.loads(daicho("verify", "--json")[1])["head_position"]
-    # Inserting needs no dropped trigger: the triggers guard UPDATE and DELETE. The
-    # chain columns are required, so the attacker copies the head's.
-    raw.execute(
-        "INSERT INTO stored_events ({pos}, originator_id, originator_version, topic, state, "
-        "prev_position, entry_hash, chain_hash, aggregate_hash) "
-        "SELECT ?, originator_id, 99, topic, ?, prev_position, entry_hash, chain_hash, "
-        "aggregate_hash FROM stored_events WHERE {pos} = ?",
-        (head + 1, b"{}", head),
-    )
+    # The chain columns are required, so the attacker copies the head's.
+    raw.insert_copy(head + 1, head, version=99, state=b"{}")
     code, out, _ = daicho("verify", "--json")
     first = json.loads(out)["first_problem"]
     assert (code, first["kind"], first["position"]) == (1, "event inserted", head + 1)
