@@ -35,12 +35,13 @@ def register(commands: Commands) -> None:
 def serve_api(args: argparse.Namespace) -> int:
     if args.demo:
         _load_demo()
+    else:
+        open_ledger().close()  # an unusable store stops here with its reason, not in a worker
     if args.no_projections:
         import os
 
         os.environ["DAICHO_PROJECTIONS"] = "external"
     settings = Settings.from_env()
-    open_ledger().close()  # an unusable store stops here with its reason, not in a worker
     print(
         f"Daicho API on http://{args.host}:{args.port} (store: {settings.backend}; "
         f"API docs at /schema)",
