@@ -77,17 +77,7 @@ GOOD_ROW = ImportRow(
 )
 
 POLICY_DETAILS = "保険会社, 種目, 保険料, 払込方法, 始期日, 満期日"
-PERSONAL = (
-    "氏名",
-    "フリガナ",
-    "生年月日",
-    "郵便番号",
-    "住所",
-    "建物名",
-    "電話番号",
-    "携帯",
-    "メール",
-)
+PERSONAL = tuple(HEADER[: HEADER.index("メール") + 1])  # 氏名 … メール
 YEN_RULE = "must be a whole, non-negative number of yen, like 12,340 or ¥12,340"
 
 
