@@ -13,6 +13,7 @@ from domain.roles import sees_personal_data
 from projections import queries
 from services.api import schemas
 from services.api.access import etag, redact
+from services.api.json_response import JSONResponse
 from services.api.runtime import Runtime
 from services.records import NotFound
 
@@ -31,7 +32,7 @@ def _with_etag(
     headers = {"ETag": etag(version)}
     if location:
         headers["Location"] = location
-    return Response(body, status_code=status, headers=headers)
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 # A *_view renders a read-model row as the role may see it (GET handlers read the row
