@@ -1,8 +1,10 @@
 """Login sessions: short-lived opaque bearer tokens, revocable at once.
 
 A token is 32 random bytes; the database keeps only its SHA-256, so a stolen copy of
-the table opens no session. Every request looks its token up, which makes logout and
-deactivation take effect immediately on every API process sharing the database.
+the table opens no session. Every request checks its token against the database, which
+makes logout, deactivation and role changes take effect at the next request on every
+API process sharing the database: by a lookup, or, where the database can tell cheaply
+that nothing at all was committed since the last lookup (SQLite), from that lookup.
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ class Principal:
     role: str
 
 
-def _session_id(token: str) -> str:
+def session_id_of(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -66,7 +68,7 @@ def open_session(db: ProjectionDatabase, user: User) -> tuple[str, int]:
         cursor.execute(
             "INSERT INTO api_sessions VALUES (?, ?, ?, ?, ?, ?, NULL)",
             (
-                _session_id(token),
+                session_id_of(token),
                 str(user.id),
                 str(user.agency_id),
                 user.username,
@@ -77,24 +79,64 @@ def open_session(db: ProjectionDatabase, user: User) -> tuple[str, int]:
     return token, int(TOKEN_LIFETIME.total_seconds())
 
 
-async def resolve(db: ProjectionDatabase, token: str) -> Principal | None:
-    """The principal of a live token; None for unknown, expired or revoked tokens.
+class LiveSessions:
+    """The sessions found live since the database last changed, in one process.
 
-    Looked up afresh for every request, never cached: a logout or a deactivation takes
-    effect on the next request, in every process.
+    Whatever ends or changes a session — logout, deactivation, a role change — is a
+    commit to the database, and any commit changes its `data_version`: an entry is
+    used only while the version it was found under is still current, so the next
+    request after such a commit, in any process, looks its token up again. Unknown
+    and refused tokens are never kept: only holders of a live token add entries.
     """
+
+    LIMIT = 10_000
+
+    def __init__(self) -> None:
+        self._version: int | None = None
+        self._found: dict[str, tuple[Principal, datetime]] = {}
+
+    def get(self, session_id: str, version: int | None) -> Principal | None:
+        if version is None:
+            return None
+        if version != self._version:
+            self._found.clear()
+            self._version = version
+            return None
+        found = self._found.get(session_id)
+        if found is None or found[1] <= now():
+            return None
+        return found[0]
+
+    def add(self, principal: Principal, expires_at: datetime, version: int | None) -> None:
+        if version is None or version != self._version:
+            return  # unknowable, or something was committed since the lookup began
+        if len(self._found) >= self.LIMIT:
+            self._found.clear()
+        self._found[principal.session_id] = (principal, expires_at)
+
+
+async def resolve(db: ProjectionDatabase, live: LiveSessions, token: str) -> Principal | None:
+    """The principal of a live token; None for unknown, expired or revoked tokens."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 100:
         return None
-    session_id = _session_id(token)
+    session_id = session_id_of(token)
+    # Read before the lookup: a commit during the lookup then shows as a new version.
+    version = db.data_version()
+    principal = live.get(session_id, version)
+    if principal is not None:
+        return principal
     rows = await db.read(LOOKUP, (session_id,))
     row = rows[0] if rows else None
     if row is None or row["revoked_at"] is not None or not row["active"]:
         return None
-    if datetime.fromisoformat(row["expires_at"]) <= now():
+    expires_at = datetime.fromisoformat(row["expires_at"])
+    if expires_at <= now():
         return None
-    return Principal(
+    principal = Principal(
         session_id, UUID(row["user_id"]), UUID(row["agency_id"]), row["username"], row["role"]
     )
+    live.add(principal, expires_at, version)
+    return principal
 
 
 def revoke(db: ProjectionDatabase, session_id: str) -> None:

@@ -49,7 +49,7 @@ class BearerTokenAuthentication(AbstractAuthenticationMiddleware):
         runtime = runtime_of(connection)
         # On the event loop, not in a worker thread: one indexed read is cheaper than
         # the hop (bench/api_breakdown.py measured the hop at about half of a GET's cost).
-        principal = await sessions.resolve(runtime.db, token.strip())
+        principal = await sessions.resolve(runtime.db, runtime.live_sessions, token.strip())
         if principal is None:
             raise NotAuthorizedException("the token is unknown, expired or revoked")
         return AuthenticationResult(user=principal, auth=principal.session_id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
@@ -24,6 +24,7 @@ class Runtime:
     ledger: Ledger
     db: ProjectionDatabase
     projections: Projections
+    live_sessions: sessions.LiveSessions = field(default_factory=sessions.LiveSessions)
 
     @classmethod
     def open(cls, settings: Settings) -> Runtime:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
+from infra.clock import now
+from infra.settings import Settings
 from tests.api.conftest import Api
 
 TARO = {
@@ -168,6 +172,56 @@ def test_requests_without_a_valid_token_are_401(api: Api) -> None:
 def test_logout_revokes_the_token(api: Api) -> None:
     assert api.post("/api/v1/auth/logout").status_code == 204
     assert api.get("/api/v1/customers").status_code == 401
+
+
+def test_a_logout_in_another_process_ends_a_session_this_one_just_used(
+    api: Api, settings: Settings
+) -> None:
+    from projections.database import open_database
+    from services import sessions
+
+    for _ in range(2):  # the second request is served from the live sessions
+        assert api.get("/api/v1/customers").status_code == 200
+    elsewhere = open_database(settings)  # connections of its own, as another process has
+    try:
+        sessions.revoke(elsewhere, sessions.session_id_of(api.tokens["agent"]))
+    finally:
+        elsewhere.close()
+    assert api.get("/api/v1/customers").status_code == 401
+
+
+def test_a_session_ends_at_its_expiry_even_while_nothing_changes(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from services import sessions
+
+    for _ in range(2):
+        assert api.get("/api/v1/customers").status_code == 200
+    later = now() + sessions.TOKEN_LIFETIME
+    monkeypatch.setattr(sessions, "now", lambda: later)
+    assert api.get("/api/v1/customers").status_code == 401
+
+
+def test_a_role_change_applies_to_the_next_request(api: Api, settings: Settings) -> None:
+    from domain.user import User
+    from infra.ledger import Ledger
+    from services.agencies import agency_by_code
+    from services.requests import cli_meta
+
+    customer = api.post("/api/v1/customers", json=TARO, role="manager").json()
+    for _ in range(2):
+        shown = api.get(f"/api/v1/customers/{customer['id']}", role="manager").json()
+        assert shown["name"] == TARO["name"]
+    ledger = Ledger(settings)
+    agency = agency_by_code(ledger, "sakura")
+    user = ledger.repository.get(agency.derive_id("user", "manager-user"))
+    assert isinstance(user, User)
+    user.change_role(cli_meta(agency_id=agency.id).context("moved to audit"), "auditor")
+    ledger.save(user)
+    ledger.close()
+    api.client.app.state.runtime.projections.catch_up()
+    shown = api.get(f"/api/v1/customers/{customer['id']}", role="manager").json()
+    assert "name" not in shown
 
 
 def test_login_failures_are_indistinguishable(api: Api) -> None:

@@ -90,3 +90,30 @@ def test_each_statement_reads_its_own_result_even_behind_a_lock_wait(
             tx.execute("SELECT ? AS name", ("mine",))
             assert tx.fetchall() == [{"name": "mine"}]
         holder.join()
+
+
+def test_data_version_changes_with_any_commit_anyone_makes(
+    projections: Projections, db: ProjectionDatabase, settings
+) -> None:
+    from projections.database import open_database
+
+    if db.backend == "postgres":
+        # Asking PostgreSQL is a round trip, as dear as the lookup it would save.
+        assert db.data_version() is None
+        return
+    with db.transaction(lock="test") as tx:
+        tx.execute("CREATE TABLE probe (id TEXT PRIMARY KEY)")
+    before = db.data_version()
+    assert db.query("SELECT count(*) AS n FROM probe") == [{"n": 0}]
+    assert db.data_version() == before, "a read is not a change"
+    with db.transaction(lock="test") as tx:
+        tx.execute("INSERT INTO probe (id) VALUES (?)", ("ours",))
+    after_ours = db.data_version()
+    assert after_ours != before
+    other_process = open_database(settings)  # connections of its own, like another process
+    try:
+        with other_process.transaction(lock="test") as tx:
+            tx.execute("INSERT INTO probe (id) VALUES (?)", ("theirs",))
+    finally:
+        other_process.close()
+    assert db.data_version() != after_ours
