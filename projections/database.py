@@ -23,7 +23,7 @@ import queue
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
@@ -34,6 +34,7 @@ from psycopg.sql import SQL, Composed, Identifier, Literal
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from infra.settings import Settings
+from projections.change_listener import ChangeListener, notify_statement
 
 Row = dict[str, Any]
 
@@ -91,8 +92,9 @@ class ProjectionDatabase(Protocol):
     async def close_reads(self) -> None: ...
 
     def data_version(self) -> int | None:
-        """A number that changes whenever anyone, in any process, commits to the
-        database; None where asking costs as much as a query (a round trip)."""
+        """A number that changes whenever anyone, in any process, commits a write to
+        the read models or the sessions, asked without a round trip; None while that
+        cannot be known. Only equality means anything."""
 
     def close(self) -> None: ...
 
@@ -276,6 +278,12 @@ class _PostgresTransaction:
     def __init__(self, connection: psycopg.Connection[Any]) -> None:
         self._connection = connection
         self._cursor: psycopg.Cursor[Row] | None = None
+        self.wrote = False
+
+    def _note(self, sql: str | Composed) -> None:
+        # Anything but a plain SELECT may change what sessions and reads see.
+        if not isinstance(sql, str) or not sql.lstrip()[:6].upper() == "SELECT":
+            self.wrote = True
 
     def _next_cursor(self) -> psycopg.Cursor[Row]:
         self._cursor = self._connection.cursor(row_factory=dict_row)
@@ -287,10 +295,12 @@ class _PostgresTransaction:
         return self._cursor
 
     def execute(self, sql: str | Composed, params: Sequence[Any] = ()) -> None:
+        self._note(sql)
         query = _postgres_sql(sql) if isinstance(sql, str) else sql
         self._next_cursor().execute(query, params)
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        self._note(sql)
         self._next_cursor().executemany(_postgres_sql(sql), rows)
 
     def fetchone(self) -> Row | None:
@@ -329,6 +339,7 @@ class PostgresDatabase:
     def __init__(self, url: str, schema: str) -> None:
         self._schema = schema
         self._prepare_schema(url)
+        self._changes = ChangeListener(url, schema)
         # Request handlers' reads, on the API's event loop: see `read`.
         self._reads: AsyncConnectionPool[psycopg.AsyncConnection[Any]] = AsyncConnectionPool(
             url,
@@ -376,16 +387,18 @@ class PostgresDatabase:
 
     @contextmanager
     def transaction(self, *, lock: str | None = None) -> Iterator[Transaction]:
-        with self._pool.connection() as connection, connection.transaction():
-            if not lock:
-                yield _PostgresTransaction(connection)
-                return
+        with self._pool.connection() as connection:
             # A writer sends its statements without waiting for each reply (pipeline
             # mode); reading a result waits for what was sent before it.
-            with connection.pipeline():
+            with connection.transaction(), connection.pipeline() if lock else nullcontext():
                 tx = _PostgresTransaction(connection)
-                tx.execute("SELECT pg_advisory_xact_lock(?)", (self._lock_key(lock),))
+                if lock:
+                    tx.execute("SELECT pg_advisory_xact_lock(?)", (self._lock_key(lock),))
                 yield tx
+                if tx.wrote:  # every process's `data_version` hears of it at the commit
+                    tx.execute(notify_statement(self._schema))
+        if tx.wrote:
+            self._changes.committed_here()
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         """One read statement on an autocommit connection: one round trip, no BEGIN."""
@@ -407,8 +420,10 @@ class PostgresDatabase:
     async def close_reads(self) -> None:
         await self._reads.close()
 
-    def data_version(self) -> None:
-        return None
+    def data_version(self) -> int | None:
+        """What `ChangeListener` has counted: every writing transaction here NOTIFYs."""
+        return self._changes.version()
 
     def close(self) -> None:
+        self._changes.close()
         self._pool.close()

@@ -3,8 +3,8 @@
 A token is 32 random bytes; the database keeps only its SHA-256, so a stolen copy of
 the table opens no session. Every request checks its token against the database, which
 makes logout, deactivation and role changes take effect at the next request on every
-API process sharing the database: by a lookup, or, where the database can tell cheaply
-that nothing at all was committed since the last lookup (SQLite), from that lookup.
+API process sharing the database: by a lookup, or, while the database's data version
+shows that no write was committed since the last lookup, from that lookup.
 """
 
 from __future__ import annotations
@@ -83,9 +83,10 @@ class LiveSessions:
     """The sessions found live since the database last changed, in one process.
 
     Whatever ends or changes a session — logout, deactivation, a role change — is a
-    commit to the database, and any commit changes its `data_version`: an entry is
-    used only while the version it was found under is still current, so the next
-    request after such a commit, in any process, looks its token up again. Unknown
+    write committed to the read models' database, and each changes its
+    `data_version`: an entry is used only while the version it was found under is
+    still current, so the next request after such a commit, in any process, looks
+    its token up again. Unknown
     and refused tokens are never kept: only holders of a live token add entries.
     """
 

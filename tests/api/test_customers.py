@@ -7,6 +7,7 @@ import pytest
 from infra.clock import now
 from infra.settings import Settings
 from tests.api.conftest import Api
+from tests.changes import changed_since
 
 TARO = {
     "name": "山田 太郎",
@@ -182,12 +183,38 @@ def test_a_logout_in_another_process_ends_a_session_this_one_just_used(
 
     for _ in range(2):  # the second request is served from the live sessions
         assert api.get("/api/v1/customers").status_code == 200
+    db = api.client.app.state.runtime.db
+    version = db.data_version()
     elsewhere = open_database(settings)  # connections of its own, as another process has
     try:
         sessions.revoke(elsewhere, sessions.session_id_of(api.tokens["agent"]))
     finally:
         elsewhere.close()
+    assert changed_since(db, version)
     assert api.get("/api/v1/customers").status_code == 401
+
+
+def test_a_live_session_is_looked_up_once_while_nothing_changes(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from services import sessions
+
+    db = api.client.app.state.runtime.db
+    lookups = []
+    read = db.read
+
+    async def counting_read(sql, params=()):
+        if sql == sessions.LOOKUP:
+            lookups.append(params)
+        return await read(sql, params)
+
+    monkeypatch.setattr(db, "read", counting_read)
+    for _ in range(3):
+        assert api.get("/api/v1/customers").status_code == 200
+    assert len(lookups) == 1
+    assert api.post("/api/v1/customers", json=TARO).status_code == 201
+    assert api.get("/api/v1/customers").status_code == 200
+    assert len(lookups) == 2, "the POST committed: the GET after it looks up again"
 
 
 def test_a_session_ends_at_its_expiry_even_while_nothing_changes(

@@ -10,6 +10,7 @@ import pytest
 
 from projections.database import ProjectionDatabase
 from projections.runner import Projections
+from tests.changes import changed_since
 
 
 def test_placeholders_and_rows(projections: Projections, db: ProjectionDatabase) -> None:
@@ -97,23 +98,41 @@ def test_data_version_changes_with_any_commit_anyone_makes(
 ) -> None:
     from projections.database import open_database
 
-    if db.backend == "postgres":
-        # Asking PostgreSQL is a round trip, as dear as the lookup it would save.
-        assert db.data_version() is None
-        return
     with db.transaction(lock="test") as tx:
         tx.execute("CREATE TABLE probe (id TEXT PRIMARY KEY)")
     before = db.data_version()
+    assert before is not None
     assert db.query("SELECT count(*) AS n FROM probe") == [{"n": 0}]
+    with db.transaction() as tx:  # a reading transaction, like a household's read
+        tx.execute("SELECT count(*) AS n FROM probe")
+    time.sleep(0.05)  # long enough for a notice, had one been sent
     assert db.data_version() == before, "a read is not a change"
-    with db.transaction(lock="test") as tx:
+    with db.transaction() as tx:
         tx.execute("INSERT INTO probe (id) VALUES (?)", ("ours",))
     after_ours = db.data_version()
-    assert after_ours != before
+    assert after_ours != before, "our own commit counts at once, notice or not"
     other_process = open_database(settings)  # connections of its own, like another process
     try:
         with other_process.transaction(lock="test") as tx:
             tx.execute("INSERT INTO probe (id) VALUES (?)", ("theirs",))
     finally:
         other_process.close()
-    assert db.data_version() != after_ours
+    assert changed_since(db, after_ours)
+
+
+def test_a_rolled_back_write_does_not_count_elsewhere(
+    projections: Projections, db: ProjectionDatabase, settings
+) -> None:
+    from projections.database import open_database
+
+    with db.transaction(lock="test") as tx:
+        tx.execute("CREATE TABLE probe (id TEXT PRIMARY KEY)")
+    other_process = open_database(settings)
+    try:
+        before = db.data_version()
+        with pytest.raises(RuntimeError), other_process.transaction(lock="test") as tx:
+            tx.execute("INSERT INTO probe (id) VALUES (?)", ("lost",))
+            raise RuntimeError("boom")
+        assert not changed_since(db, before, timeout=0.1)
+    finally:
+        other_process.close()
