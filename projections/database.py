@@ -416,6 +416,7 @@ class PostgresDatabase:
 
     async def open_reads(self) -> None:
         await self._reads.open()
+        self._changes.version()  # listen from the start, not from the first request on
 
     async def close_reads(self) -> None:
         await self._reads.close()
