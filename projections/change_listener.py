@@ -13,14 +13,20 @@ Measured on this project's machine, a notice is readable on the listener's socke
 a process not scheduled): docs/api.md says what that means for a logout.
 
 When the listening connection fails — the server restarted, the backend was
-terminated, the network dropped it — the version is None ("unknown") until a new
-connection listens again, and the first version after that differs from every one
-before, because notices sent while nobody listened are lost.
+terminated — the version is None ("unknown") until a new connection listens again,
+and the first version after that differs from every one before, because notices sent
+while nobody listened are lost. A connection can also fail silently (a firewall
+forgetting an idle flow, a pooler that does not pass notices on), so the listener
+proves itself: every HEARTBEAT_SECONDS while in use it NOTIFYs its own channel with
+a nonce, and it reports a version only while its latest proof came back within
+PROOF_SECONDS. Heartbeats carry a payload, so other processes do not count them as
+changes.
 """
 
 from __future__ import annotations
 
 import hashlib
+import secrets
 import threading
 import time
 from typing import Any
@@ -28,24 +34,24 @@ from typing import Any
 import psycopg
 from psycopg import pq
 from psycopg.errors import Diagnostic
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import SQL, Identifier, Literal
 
 RETRY_SECONDS = 1.0
+HEARTBEAT_SECONDS = 2.0
+PROOF_SECONDS = 4.0
 CONNECT_TIMEOUT_SECONDS = 2
-# A connection that dies silently (a firewall forgetting an idle flow) is noticed by
-# TCP keepalives within about idle + interval × count seconds.
-KEEPALIVES = {
-    "keepalives": 1,
-    "keepalives_idle": 10,
-    "keepalives_interval": 5,
-    "keepalives_count": 3,
-}
+HEARTBEAT = "alive:"
 
 
 def channel_of(schema: str) -> str:
     """The notification channel of a schema: short enough for any schema name (channel
     names are identifiers, cut at 63 bytes) and distinct per schema."""
     return "daicho_" + hashlib.sha256(schema.encode()).hexdigest()[:16]
+
+
+def application_name(channel: str) -> str:
+    """How a listening connection shows in pg_stat_activity."""
+    return f"daicho listener {channel}"
 
 
 def notify_statement(schema: str) -> psycopg.sql.Composed:
@@ -63,6 +69,9 @@ class ChangeListener:
         self._lost = False
         self._retry_at = 0.0
         self._version = 0
+        self._awaited: str | None = None  # the nonce of the heartbeat on its way
+        self._sent_at = 0.0
+        self._proven_at = -PROOF_SECONDS
 
     def committed_here(self) -> None:
         """A write this process committed: counted at once, not when its notice comes
@@ -71,7 +80,8 @@ class ChangeListener:
             self._version += 1
 
     def version(self) -> int | None:
-        """The current version, or None while nobody listens."""
+        """The current version, or None while nobody listens or the listening
+        connection has not proved itself lately."""
         with self._guard:
             connection = self._connection or self._listen()
             if connection is None:
@@ -79,14 +89,41 @@ class ChangeListener:
             pgconn = connection.pgconn
             try:
                 pgconn.consume_input()
-                while pgconn.notifies() is not None:
-                    self._version += 1
+                while (notice := pgconn.notifies()) is not None:
+                    self._heard(notice.extra.decode())
+                self._prove(connection)
             except psycopg.Error:
                 self._lost = True
             if self._lost or pgconn.status != pq.ConnStatus.OK:
                 self._drop()
                 return None
+            if time.monotonic() - self._proven_at > PROOF_SECONDS:
+                return None
             return self._version
+
+    def _heard(self, payload: str) -> None:
+        if not payload.startswith(HEARTBEAT):
+            self._version += 1  # a write, committed by another process or our own
+        elif payload == self._awaited:
+            self._awaited = None
+            self._proven_at = time.monotonic()
+
+    def _prove(self, connection: psycopg.Connection[Any]) -> None:
+        """Sends a heartbeat when one is due; a heartbeat that did not come back in
+        time means notices no longer reach this connection."""
+        elapsed = time.monotonic()
+        if self._awaited is not None:
+            if elapsed - self._sent_at > HEARTBEAT_SECONDS:
+                self._lost = True
+            return
+        if elapsed - self._proven_at < HEARTBEAT_SECONDS:
+            return
+        self._awaited, self._sent_at = HEARTBEAT + secrets.token_hex(8), elapsed
+        # A session hears its own notices: this one comes back within the call, to
+        # the notify handler, on a connection that works.
+        connection.execute(
+            SQL("NOTIFY {}, {}").format(Identifier(self._channel), Literal(self._awaited))
+        )
 
     def _listen(self) -> psycopg.Connection[Any] | None:
         if time.monotonic() < self._retry_at:
@@ -94,10 +131,14 @@ class ChangeListener:
         self._retry_at = time.monotonic() + RETRY_SECONDS
         try:
             connection = psycopg.connect(
-                self._url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_SECONDS, **KEEPALIVES
+                self._url,
+                autocommit=True,
+                connect_timeout=CONNECT_TIMEOUT_SECONDS,
+                application_name=application_name(self._channel),
             )
         except psycopg.Error:
             return None
+        connection.add_notify_handler(lambda notice: self._heard(notice.payload))
         try:
             connection.execute(SQL("LISTEN {}").format(Identifier(self._channel)))
         except psycopg.Error:
@@ -106,7 +147,7 @@ class ChangeListener:
         # Idle, a connection hears from the server only notices and, when it ends the
         # connection (a FATAL error), a message that libpq hands on as a notice.
         connection.add_notice_handler(self._on_notice)
-        self._connection, self._lost = connection, False
+        self._connection, self._lost, self._awaited = connection, False, None
         self._version += 1  # what was committed while nobody listened is unknown
         return connection
 

@@ -24,11 +24,11 @@ def postgres() -> Iterator[tuple[PostgresDatabase, str, str]]:
 
 
 def _end_listener(url: str, schema: str) -> None:
-    channel = change_listener.channel_of(schema)
+    name = change_listener.application_name(change_listener.channel_of(schema))
     with psycopg.connect(url, autocommit=True) as admin:
         ended = admin.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = %s",
-            (f'LISTEN "{channel}"',),
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s",
+            (name,),
         ).fetchall()
     assert ended == [(True,)]
 
@@ -73,3 +73,39 @@ def test_channel_names_fit_any_schema_name() -> None:
     long = "s" * 63
     assert len(change_listener.channel_of(long)) <= 63
     assert change_listener.channel_of(long) != change_listener.channel_of(long[:-1])
+
+
+def test_a_listener_that_stops_hearing_its_heartbeat_stops_giving_versions(
+    postgres: tuple[PostgresDatabase, str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db, _, _ = postgres
+    monkeypatch.setattr(change_listener, "HEARTBEAT_SECONDS", 0.05)
+    monkeypatch.setattr(change_listener, "RETRY_SECONDS", 0.3)
+    before = db.data_version()
+    assert before is not None
+    # As a pooler in transaction mode would: the connection works, notices never come.
+    listening = db._changes._connection
+    assert listening is not None
+    listening.execute("UNLISTEN *")
+    _until(lambda: db.data_version() is None, timeout=2.0)
+    time.sleep(0.35)
+    again = db.data_version()
+    assert again is not None and again != before
+
+
+def test_heartbeats_of_other_processes_are_not_changes(
+    postgres: tuple[PostgresDatabase, str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db, url, schema = postgres
+    monkeypatch.setattr(change_listener, "HEARTBEAT_SECONDS", 0.01)
+    other = PostgresDatabase(url, schema)
+    try:
+        before = db.data_version()
+        deadline = time.monotonic() + 0.2
+        while time.monotonic() < deadline:
+            assert other.data_version() is not None
+            time.sleep(0.005)
+        versions = {db.data_version() for _ in range(20)}
+        assert versions == {before}
+    finally:
+        other.close()
