@@ -35,6 +35,7 @@ from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from infra.settings import Settings
 from projections.change_listener import ChangeListener, notify_statement
+from projections.pipelined_reads import PipelinedReads
 
 Row = dict[str, Any]
 
@@ -350,6 +351,7 @@ class PostgresDatabase:
             name="daicho-reads",
             open=False,
         )
+        self._pipelined_reads = PipelinedReads(self._reads)
         self._pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
             url,
             min_size=1,
@@ -407,12 +409,9 @@ class PostgresDatabase:
             return cursor.execute(_postgres_sql(sql), params, prepare=True).fetchall()
 
     async def read(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        """`query` without blocking the event loop: a blocking round trip held up every
-        other request meanwhile (docs/performance.md)."""
-        async with self._reads.connection() as connection:
-            cursor = connection.cursor(row_factory=dict_row)
-            await cursor.execute(_postgres_sql(sql), params, prepare=True)
-            return await cursor.fetchall()
+        """`query` without blocking the event loop (a blocking round trip held up every
+        other request meanwhile), sent together with the reads of concurrent requests."""
+        return await self._pipelined_reads.read(_postgres_sql(sql), params)
 
     async def open_reads(self) -> None:
         await self._reads.open()
