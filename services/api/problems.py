@@ -7,6 +7,7 @@ problem bodies end up in browser consoles and proxy logs.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from types import UnionType
 from typing import Annotated, Any, Union, get_args, get_origin
 
@@ -47,13 +48,20 @@ class InvalidQuery(ValueError):
 
 
 def problem(
-    status: int, title: str, detail: str | None = None, **extra: Any
+    status: int,
+    title: str,
+    detail: str | None = None,
+    *,
+    headers: Mapping[str, str] | None = None,
+    **extra: Any,
 ) -> Response[dict[str, Any]]:
     body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
     if detail:
         body["detail"] = detail
     body.update(extra)
-    headers = {"WWW-Authenticate": 'Bearer realm="daicho"'} if status == 401 else None
+    headers = dict(headers or {})
+    if status == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="daicho"'
     return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
@@ -133,7 +141,10 @@ def _http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
         429: "Too many requests",
     }
     detail = exc.detail if exc.status_code != 500 else None
-    return problem(exc.status_code, titles.get(exc.status_code, "Error"), detail)
+    # e.g. Retry-After of a 429, Allow of a 405
+    return problem(
+        exc.status_code, titles.get(exc.status_code, "Error"), detail, headers=exc.headers
+    )
 
 
 def _domain(_: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:

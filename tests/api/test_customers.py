@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from infra.clock import now
@@ -260,6 +262,20 @@ def test_login_failures_are_indistinguishable(api: Api) -> None:
     bodies = [api.client.post("/api/v1/auth/login", json=body) for body in wrong]
     assert {r.status_code for r in bodies} == {401}
     assert len({r.text for r in bodies}) == 1
+
+
+def test_logins_over_the_concurrency_cap_are_told_when_to_retry(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from services.api.routes import auth
+
+    monkeypatch.setattr(auth, "_login_slots", threading.BoundedSemaphore(1))
+    auth._login_slots.acquire()  # another login holds the only slot
+    body = {"agency": "sakura", "username": "agent-user", "password": "wrong password!!"}
+    response = api.client.post("/api/v1/auth/login", json=body)
+    assert response.status_code == 429
+    assert response.headers["Retry-After"] == "1"
+    assert response.headers["content-type"] == "application/problem+json"
 
 
 def test_control_characters_are_refused_in_queries_and_bodies(api: Api) -> None:
