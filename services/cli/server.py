@@ -7,11 +7,13 @@ under DAICHO_HOME. --demo first loads the demo agency and prints a login per rol
 from __future__ import annotations
 
 import argparse
+import socket
+import sys
 
 import uvicorn
 
 from infra.settings import Settings
-from services.cli.common import EXIT_OK, Commands, open_ledger
+from services.cli.common import EXIT_OK, EXIT_UNUSABLE, Commands, open_ledger
 
 
 def register(commands: Commands) -> None:
@@ -33,6 +35,13 @@ def register(commands: Commands) -> None:
 
 
 def serve_api(args: argparse.Namespace) -> int:
+    if (taken := _address_in_use(args.host, args.port)) is not None:
+        # Before the demo's new passwords: they would replace the running server's.
+        print(
+            f"cannot listen on {args.host}:{args.port}: {taken} (another server? try --port)",
+            file=sys.stderr,
+        )
+        return EXIT_UNUSABLE
     if args.demo:
         _load_demo()
     else:
@@ -60,12 +69,27 @@ def serve_api(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _address_in_use(host: str, port: int) -> str | None:
+    """Why the server could not listen there, or None; bound as uvicorn binds
+    (SO_REUSEADDR), so that a port left in TIME_WAIT does not count as taken."""
+    try:
+        family, kind, _, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+        with socket.socket(family, kind) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
+    except OSError as error:
+        return error.strerror or type(error).__name__
+    return None
+
+
 def _load_demo() -> None:
     from projections.runner import Projections
     from services.demo import DEMO_CODE, load_demo
 
     ledger = open_ledger()
-    print("loading the demo agency (first start only)…", flush=True)
+    print("preparing the demo agency (generated on the first start only)…", flush=True)
     logins = load_demo(ledger)
     projections = Projections(ledger)
     projections.catch_up()
