@@ -103,7 +103,14 @@ class Projections:
         (an event read by two projections counts twice) this call made."""
         applied = 0
         failures: dict[str, Exception] = {}
+        # One look at the head and at every position first: an idle poll then costs two
+        # statements, not two per projection.
+        head = self._ledger.recorder.max_notification_id() or 0
+        with self.database.transaction() as tx:
+            stored = positions.read_all(tx)
         for projection in self._projections.values():
+            if projection.name in stored and stored[projection.name].position >= head:
+                continue
             try:
                 applied += self._catch_up(projection)
             except Exception as error:  # noqa: BLE001 - reported together below
