@@ -1,26 +1,28 @@
 """Knowing, without a round trip, whether anyone committed to the read models since.
 
 Every PostgreSQL transaction of `PostgresDatabase` that writes ends with a NOTIFY on
-its schema's channel, which PostgreSQL delivers, as the transaction commits, to every
-connection that LISTENs on that channel, in any process. A `ChangeListener` is one
-such connection. Asked for the version, it reads whatever has arrived on its socket
-without waiting (libpq's socket is non-blocking): under a microsecond when nothing
-came, against ~100 µs for a query's round trip. Each notice, and each commit this
-process makes itself, moves the version on.
+its schema's channel, which PostgreSQL delivers, in commit order, to every connection
+that LISTENs on that channel, in any process. A `ChangeListener` keeps one such
+connection in a thread of its own, which counts the notices as they arrive. Asking for
+the version reads that count: no I/O, nothing that could wait on the network, so the
+API's event loop never stalls on it. The thread also reads while the API is idle, so
+PostgreSQL's notification queue, which is shared by the whole server, never waits for
+this process.
+
+The count is trusted only while the thread keeps proving that notices reach it: every
+HEARTBEAT_SECONDS it sends a notice carrying a nonce from a second connection, the way
+another process's commit arrives (a notice to the listening session itself could come
+back in its own reply even through a pooler that drops the others). Notices arrive in
+commit order, so a nonce sent at time t that came back shows that every commit before
+t has been counted. The version is None unless the latest proof was sent within
+PROOF_SECONDS: a connection that stops hearing — the server restarted, a firewall
+forgot the flow, a pooler does not pass notices on — stops being trusted within that
+time, and the thread connects afresh. The first version after that differs from every
+one before, because notices sent while nobody listened are lost.
 
 Measured on this project's machine, a notice is readable on the listener's socket
 ~5 µs (p50) and ~13 µs (p99) after the writer's COMMIT has returned (worst seen 7 ms,
 a process not scheduled): docs/api.md says what that means for a logout.
-
-When the listening connection fails — the server restarted, the backend was
-terminated — the version is None ("unknown") until a new connection listens again,
-and the first version after that differs from every one before, because notices sent
-while nobody listened are lost. A connection can also fail silently (a firewall
-forgetting an idle flow, a pooler that does not pass notices on), so the listener
-proves itself: every HEARTBEAT_SECONDS while in use it NOTIFYs its own channel with
-a nonce, and it reports a version only while its latest proof came back within
-PROOF_SECONDS. Heartbeats carry a payload, so other processes do not count them as
-changes.
 """
 
 from __future__ import annotations
@@ -32,15 +34,26 @@ import time
 from typing import Any
 
 import psycopg
-from psycopg import pq
-from psycopg.errors import Diagnostic
+import structlog
 from psycopg.sql import SQL, Identifier, Literal
 
 RETRY_SECONDS = 1.0
-HEARTBEAT_SECONDS = 2.0
-PROOF_SECONDS = 4.0
-CONNECT_TIMEOUT_SECONDS = 2
+HEARTBEAT_SECONDS = 1.0
+PROOF_SECONDS = 3.0
 HEARTBEAT = "alive:"
+# A dead network path fails a connection within seconds instead of TCP's minutes.
+CONNECTION_OPTIONS: dict[str, Any] = {
+    "autocommit": True,
+    "connect_timeout": 2,
+    "keepalives": 1,
+    "keepalives_idle": 5,
+    "keepalives_interval": 2,
+    "keepalives_count": 2,
+    "tcp_user_timeout": 5000,
+}
+
+
+log = structlog.get_logger()
 
 
 def channel_of(schema: str) -> str:
@@ -50,7 +63,7 @@ def channel_of(schema: str) -> str:
 
 
 def application_name(channel: str) -> str:
-    """How a listening connection shows in pg_stat_activity."""
+    """How the listening connection shows in pg_stat_activity."""
     return f"daicho listener {channel}"
 
 
@@ -65,13 +78,11 @@ class ChangeListener:
         self._url = url
         self._channel = channel_of(schema)
         self._guard = threading.Lock()
-        self._connection: psycopg.Connection[Any] | None = None
-        self._lost = False
-        self._retry_at = 0.0
         self._version = 0
-        self._awaited: str | None = None  # the nonce of the heartbeat on its way
-        self._sent_at = 0.0
-        self._proven_at = -PROOF_SECONDS
+        self._proven_at = -PROOF_SECONDS  # when the latest nonce that came back was sent
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._sending: psycopg.Connection[Any] | None = None  # the thread's, to wake it
 
     def committed_here(self) -> None:
         """A write this process committed: counted at once, not when its notice comes
@@ -80,85 +91,71 @@ class ChangeListener:
             self._version += 1
 
     def version(self) -> int | None:
-        """The current version, or None while nobody listens or the listening
-        connection has not proved itself lately."""
+        """The current version, or None while notices are not known to arrive."""
         with self._guard:
-            connection = self._connection or self._listen()
-            if connection is None:
-                return None
-            pgconn = connection.pgconn
-            try:
-                pgconn.consume_input()
-                while (notice := pgconn.notifies()) is not None:
-                    self._heard(notice.extra.decode())
-                self._prove(connection)
-            except psycopg.Error:
-                self._lost = True
-            if self._lost or pgconn.status != pq.ConnStatus.OK:
-                self._drop()
-                return None
+            if self._thread is None:  # on first use: a CLI that only writes never listens
+                self._thread = threading.Thread(
+                    target=self._listen, name="daicho-change-listener", daemon=True
+                )
+                self._thread.start()
             if time.monotonic() - self._proven_at > PROOF_SECONDS:
                 return None
             return self._version
 
-    def _heard(self, payload: str) -> None:
-        if not payload.startswith(HEARTBEAT):
-            self._version += 1  # a write, committed by another process or our own
-        elif payload == self._awaited:
-            self._awaited = None
-            self._proven_at = time.monotonic()
+    def _listen(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                self._listen_until_deaf()
+            except Exception as error:  # noqa: BLE001 - the thread must survive, e.g. a restart
+                log.warning("change_listener.lost", error=type(error).__name__)
+            with self._guard:
+                self._proven_at, self._sending = -PROOF_SECONDS, None
+            self._stopping.wait(RETRY_SECONDS)
 
-    def _prove(self, connection: psycopg.Connection[Any]) -> None:
-        """Sends a heartbeat when one is due; a heartbeat that did not come back in
-        time means notices no longer reach this connection."""
-        elapsed = time.monotonic()
-        if self._awaited is not None:
-            if elapsed - self._sent_at > HEARTBEAT_SECONDS:
-                self._lost = True
-            return
-        if elapsed - self._proven_at < HEARTBEAT_SECONDS:
-            return
-        self._awaited, self._sent_at = HEARTBEAT + secrets.token_hex(8), elapsed
-        # A session hears its own notices: this one comes back within the call, to
-        # the notify handler, on a connection that works.
-        connection.execute(
-            SQL("NOTIFY {}, {}").format(Identifier(self._channel), Literal(self._awaited))
-        )
+    def _listen_until_deaf(self) -> None:
+        """Counts notices until a heartbeat does not come back in time."""
+        with (
+            psycopg.connect(
+                self._url, application_name=application_name(self._channel), **CONNECTION_OPTIONS
+            ) as listening,
+            psycopg.connect(self._url, **CONNECTION_OPTIONS) as sending,
+        ):
+            listening.execute(SQL("LISTEN {}").format(Identifier(self._channel)))
+            with self._guard:
+                self._version += 1  # what was committed while nobody listened is unknown
+                self._sending = sending
+            nonce, sent_at = "", -HEARTBEAT_SECONDS
+            while not self._stopping.is_set():
+                if not nonce and time.monotonic() >= sent_at + HEARTBEAT_SECONDS:
+                    nonce, sent_at = HEARTBEAT + secrets.token_hex(8), time.monotonic()
+                    self._notify(sending, nonce)
+                if nonce and time.monotonic() > sent_at + PROOF_SECONDS:
+                    return
+                until = sent_at + (PROOF_SECONDS if nonce else HEARTBEAT_SECONDS)
+                for notice in listening.notifies(timeout=max(0.0, until - time.monotonic())):
+                    if self._stopping.is_set():
+                        return
+                    if not notice.payload.startswith(HEARTBEAT):
+                        with self._guard:
+                            self._version += 1  # a write, by another process or ours
+                    elif notice.payload == nonce:
+                        with self._guard:
+                            self._proven_at = sent_at
+                        nonce = ""
+                        break  # the next heartbeat is due at its own time
 
-    def _listen(self) -> psycopg.Connection[Any] | None:
-        if time.monotonic() < self._retry_at:
-            return None
-        self._retry_at = time.monotonic() + RETRY_SECONDS
-        try:
-            connection = psycopg.connect(
-                self._url,
-                autocommit=True,
-                connect_timeout=CONNECT_TIMEOUT_SECONDS,
-                application_name=application_name(self._channel),
-            )
-        except psycopg.Error:
-            return None
-        connection.add_notify_handler(lambda notice: self._heard(notice.payload))
-        try:
-            connection.execute(SQL("LISTEN {}").format(Identifier(self._channel)))
-        except psycopg.Error:
-            connection.close()
-            return None
-        # Idle, a connection hears from the server only notices and, when it ends the
-        # connection (a FATAL error), a message that libpq hands on as a notice.
-        connection.add_notice_handler(self._on_notice)
-        self._connection, self._lost, self._awaited = connection, False, None
-        self._version += 1  # what was committed while nobody listened is unknown
-        return connection
-
-    def _on_notice(self, diagnostic: Diagnostic) -> None:
-        self._lost = True  # called by libpq within version(), which holds the guard
-
-    def _drop(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-        self._connection = None
+    def _notify(self, sending: psycopg.Connection[Any], payload: str) -> None:
+        sending.execute(SQL("NOTIFY {}, {}").format(Identifier(self._channel), Literal(payload)))
 
     def close(self) -> None:
+        self._stopping.set()
         with self._guard:
-            self._drop()
+            sending, self._sending = self._sending, None
+        if sending is not None:
+            try:
+                self._notify(sending, HEARTBEAT + "closing")  # wakes the listening thread
+            except psycopg.Error:
+                pass
+        if self._thread is not None:
+            # A thread stuck on a dead connection is a daemon: it does not hold up exit.
+            self._thread.join(timeout=2 * HEARTBEAT_SECONDS)

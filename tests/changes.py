@@ -16,3 +16,13 @@ def changed_since(db: ProjectionDatabase, version: int | None, timeout: float = 
             return False
         time.sleep(0.001)
     return True
+
+
+def known_version(db: ProjectionDatabase, timeout: float = 5.0) -> int:
+    """The data version once it is known: on PostgreSQL from the listener's first
+    heartbeat on, milliseconds after it starts."""
+    deadline = time.monotonic() + timeout
+    while (version := db.data_version()) is None:
+        assert time.monotonic() < deadline, "the data version stayed unknown"
+        time.sleep(0.001)
+    return version

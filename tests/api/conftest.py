@@ -19,6 +19,7 @@ from services.agencies import register_agency
 from services.api.app import create_app
 from services.requests import cli_meta
 from services.users import add_user
+from tests.changes import known_version
 
 PASSWORD = "correct horse battery staple"
 
@@ -94,4 +95,6 @@ def api(settings: Settings) -> Iterator[Api]:
     _seed(settings)
     app = create_app(settings, run_projections=False)
     with TestClient(app) as client:
+        # Live sessions are reused only once the database's data version is known.
+        known_version(client.app.state.runtime.db)
         yield Api(client, Tokens(client))

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
 
 from projections import change_listener
 from projections.database import PostgresDatabase
-from tests.postgres import throwaway_schema
+from tests.changes import known_version
+from tests.frozen_proxy import FrozenProxy
+from tests.postgres import URL, throwaway_schema
 
 
 @pytest.fixture
 def postgres() -> Iterator[tuple[PostgresDatabase, str, str]]:
     with throwaway_schema() as schema:
-        from tests.postgres import URL
-
         db = PostgresDatabase(URL, schema)
         yield db, URL, schema
         db.close()
@@ -45,14 +46,12 @@ def test_a_lost_listener_makes_the_version_unknown_until_it_listens_again(
 ) -> None:
     db, url, schema = postgres
     monkeypatch.setattr(change_listener, "RETRY_SECONDS", 0.2)
-    before = db.data_version()
-    assert before is not None
+    before = known_version(db)
     _end_listener(url, schema)
     _until(lambda: db.data_version() is None)
     assert db.data_version() is None, "no new listener before the retry interval"
-    time.sleep(0.25)
-    again = db.data_version()
-    assert again is not None and again != before, "notices may have been missed meanwhile"
+    time.sleep(0.2)
+    assert known_version(db) != before, "notices may have been missed meanwhile"
 
 
 def test_schemas_do_not_hear_each_other(postgres: tuple[PostgresDatabase, str, str]) -> None:
@@ -60,7 +59,7 @@ def test_schemas_do_not_hear_each_other(postgres: tuple[PostgresDatabase, str, s
     with throwaway_schema() as other_schema:
         other = PostgresDatabase(url, other_schema)
         try:
-            before = db.data_version()
+            before = known_version(db)
             with other.transaction(lock="test") as tx:
                 tx.execute("CREATE TABLE probe (id TEXT PRIMARY KEY)")
             time.sleep(0.05)
@@ -75,22 +74,64 @@ def test_channel_names_fit_any_schema_name() -> None:
     assert change_listener.channel_of(long) != change_listener.channel_of(long[:-1])
 
 
-def test_a_listener_that_stops_hearing_its_heartbeat_stops_giving_versions(
-    postgres: tuple[PostgresDatabase, str, str], monkeypatch: pytest.MonkeyPatch
+def test_a_listener_whose_flow_goes_silent_stops_giving_versions_without_ever_blocking(
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    db, _, _ = postgres
     monkeypatch.setattr(change_listener, "HEARTBEAT_SECONDS", 0.05)
-    monkeypatch.setattr(change_listener, "RETRY_SECONDS", 0.3)
-    before = db.data_version()
-    assert before is not None
-    # As a pooler in transaction mode would: the connection works, notices never come.
-    listening = db._changes._connection
-    assert listening is not None
-    listening.execute("UNLISTEN *")
-    _until(lambda: db.data_version() is None, timeout=2.0)
-    time.sleep(0.35)
-    again = db.data_version()
-    assert again is not None and again != before
+    monkeypatch.setattr(change_listener, "PROOF_SECONDS", 0.3)
+    parts = urlsplit(URL)
+    proxy = FrozenProxy((parts.hostname or "127.0.0.1", parts.port or 5432))
+    through_proxy = urlunsplit(parts._replace(netloc=f"{parts.username}@127.0.0.1:{proxy.port}"))
+    with throwaway_schema() as schema:
+        listener = change_listener.ChangeListener(through_proxy, schema)
+        try:
+            _until(lambda: listener.version() is not None)
+            proxy.frozen.set()
+            slowest = 0.0
+
+            def deaf() -> bool:
+                nonlocal slowest
+                started = time.monotonic()
+                version = listener.version()
+                slowest = max(slowest, time.monotonic() - started)
+                return version is None
+
+            _until(deaf, timeout=2.0)
+            listener.committed_here()  # a writer is not held up either
+            assert slowest < 0.05, "asking for the version waited on the network"
+            proxy.frozen.clear()
+            _until(lambda: listener.version() is not None)  # trusted again once it hears
+        finally:
+            proxy.frozen.clear()
+            listener.close()
+            proxy.close()
+
+
+def test_an_idle_process_keeps_reading_notices(postgres: tuple[PostgresDatabase, str, str]) -> None:
+    """PostgreSQL's notification queue is shared by the whole server: a listener that
+    left notices unread would keep it from being trimmed until it filled and every
+    NOTIFY, so every write, failed."""
+    db, url, schema = postgres
+    known_version(db)  # listening from now on
+    other = PostgresDatabase(url, schema)
+    try:
+        for _ in range(50):
+            with other.transaction() as tx:
+                tx.execute("CREATE TABLE IF NOT EXISTS probe (id TEXT)")
+        name = change_listener.application_name(change_listener.channel_of(schema))
+        with psycopg.connect(url, autocommit=True) as admin:
+            # Unread notices wait in the listener's socket: nothing reads it but its thread.
+            _until(
+                lambda: (
+                    admin.execute(
+                        "SELECT state FROM pg_stat_activity WHERE application_name = %s", (name,)
+                    ).fetchone()
+                    == ("idle",)
+                )
+            )
+        _until(lambda: db._changes._version >= 51)
+    finally:
+        other.close()
 
 
 def test_heartbeats_of_other_processes_are_not_changes(
@@ -100,7 +141,8 @@ def test_heartbeats_of_other_processes_are_not_changes(
     monkeypatch.setattr(change_listener, "HEARTBEAT_SECONDS", 0.01)
     other = PostgresDatabase(url, schema)
     try:
-        before = db.data_version()
+        before = known_version(db)
+        known_version(other)
         deadline = time.monotonic() + 0.2
         while time.monotonic() < deadline:
             assert other.data_version() is not None
