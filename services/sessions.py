@@ -146,11 +146,3 @@ def revoke(db: ProjectionDatabase, session_id: str) -> None:
             "UPDATE api_sessions SET revoked_at = ? WHERE id = ?", (now().isoformat(), session_id)
         )
 
-
-def revoke_user(db: ProjectionDatabase, user_id: UUID) -> None:
-    """Ends every session of a user, e.g. when the user is deactivated."""
-    with db.transaction() as cursor:
-        cursor.execute(
-            "UPDATE api_sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL",
-            (now().isoformat(), str(user_id)),
-        )
