@@ -145,4 +145,3 @@ def revoke(db: ProjectionDatabase, session_id: str) -> None:
         cursor.execute(
             "UPDATE api_sessions SET revoked_at = ? WHERE id = ?", (now().isoformat(), session_id)
         )
-

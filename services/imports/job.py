@@ -212,9 +212,9 @@ class _Job:
     ) -> Policy:
         policy = self._get(policy_id)
         fields: dict[str, Any] = {
-            "line": row.insurance_line or "other",
+            "line": row.insurance_line,
             "premium": row.premium,
-            "payment_frequency": row.payment_frequency or "annual",
+            "payment_frequency": row.payment_frequency,
             "start_date": row.start_date,
             "end_date": row.end_date,
             "agent_id": row.agent,
@@ -224,6 +224,9 @@ class _Job:
             missing = [name for name in ("premium", "start_date") if fields[name] is None]
             if missing:
                 raise DomainError(missing[0], "is required for a new policy")
+            # Defaults for a new policy only: an update keeps what the file leaves out.
+            fields["line"] = fields["line"] or "other"
+            fields["payment_frequency"] = fields["payment_frequency"] or "annual"
             policy = Policy.register(
                 self.context,
                 id=policy_id,

@@ -181,7 +181,7 @@ def _read_row(record: Record, header: Header) -> tuple[list[str], ImportRow | No
         policy_number=policy_number,
         insurance_line=insurance_line,
         premium=premium,
-        payment_frequency=(payment_frequency or PaymentFrequency.ANNUAL) if has_policy else None,
+        payment_frequency=payment_frequency if has_policy else None,
         start_date=start_date,
         end_date=end_date,
         agent=agent,

@@ -231,12 +231,13 @@ def test_a_customer_only_row_has_no_policy_fields() -> None:
     assert row.agent == "佐藤 一郎"
 
 
-def test_payment_frequency_defaults_to_annual() -> None:
+def test_an_absent_payment_frequency_stays_unknown_for_the_job_to_decide() -> None:
+    """A new policy gets 年払; an existing one keeps its own (tests/services)."""
     header = [title for title in HEADER if title != "払込方法"]
     absent = parse_csv(csv_text(GOOD, header=header)).rows[0]
     blank = parse_csv(csv_text(GOOD | {"払込方法": ""})).rows[0]
-    assert absent.payment_frequency is PaymentFrequency.ANNUAL
-    assert blank.payment_frequency is PaymentFrequency.ANNUAL
+    assert absent.payment_frequency is None
+    assert blank.payment_frequency is None
 
 
 def test_kind_defaults_to_person_and_reads_corporation() -> None:

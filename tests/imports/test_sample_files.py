@@ -185,7 +185,7 @@ def test_utf8_export_with_other_header_variants() -> None:
     assert by_line[2].birth_date == date(1998, 1, 25)  # 1998年1月25日
     assert by_line[2].start_date == date(2024, 1, 24)  # 20240124
     assert by_line[2].end_date == date(2025, 1, 24)  # 2025.1.24
-    assert by_line[2].payment_frequency is PaymentFrequency.ANNUAL  # no 払込方法 column
+    assert by_line[2].payment_frequency is None  # no 払込方法 column
     assert parsed.rejected == [
         RejectedRow(
             12,

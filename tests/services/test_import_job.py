@@ -54,3 +54,29 @@ def test_a_garbage_file_leaves_a_bounded_record(ledger: Ledger) -> None:
     assert len(completed.rows_rejected) == MAX_REJECTIONS_RECORDED
     assert completed.rows_rejected_count == MAX_REJECTIONS_RECORDED + 500
     assert len(summary.as_dict(10)["rows_rejected"]) == 10
+
+
+def test_a_re_import_without_line_or_payment_columns_keeps_what_the_policy_has(
+    ledger: Ledger,
+) -> None:
+    from domain.policy import Policy
+
+    agency = register_agency(ledger, cli_meta(), code="sakura", name="さくら保険サービス")
+    full = (
+        "氏名,生年月日,保険会社,証券番号,種目,払込方法,保険料,始期日\n"
+        "松本 花子,1980/4/1,ひまわり生命,L-1001,終身保険,月払,12000,2024/4/1\n"
+    )
+    partial = (
+        "氏名,生年月日,保険会社,証券番号,保険料\n松本 花子,1980/4/1,ひまわり生命,L-1001,13000\n"
+    )
+    run_import(ledger, agency, cli_meta(), full.encode())
+
+    summary = run_import(ledger, agency, cli_meta(), partial.encode())
+
+    assert summary.rows_rejected == [] and summary.policies_updated == 1
+    (policy_id,) = [
+        n.originator_id for n in ledger.recorder.select_notifications(1, 100) if "Policy" in n.topic
+    ][:1]
+    policy = ledger.repository.get(policy_id)
+    assert isinstance(policy, Policy)
+    assert (policy.line, policy.payment_frequency, policy.premium) == ("life", "monthly", 13000)
