@@ -101,7 +101,10 @@ def text_list(value: Any, field: str, *, max_length: int) -> list[str]:
     """A list of non-blank texts, each listed once."""
     if not isinstance(value, list | tuple):
         raise DomainError(field, "must be a list")
-    items = [required_text(item, field, max_length=max_length) for item in value]
+    items = [
+        required_text(item, f"{field}/{index}", max_length=max_length)
+        for index, item in enumerate(value)
+    ]
     if len(set(items)) != len(items):
         raise DomainError(field, "must not list the same entry twice")
     return items

@@ -227,7 +227,11 @@ def _birth_date(value: Any, today: date) -> date:
 def _phones(value: Any) -> list[str]:
     """Phone numbers as typed, each a valid Japanese number, no number listed twice."""
     phones = checks.text_list(value, "phones", max_length=PHONE_MAX_LENGTH)
-    digits = [text.phone_digits(phone, "phones") for phone in phones]
-    if len(set(digits)) != len(digits):
-        raise DomainError("phones", "must not list the same number twice")
+    first_at: dict[str, int] = {}
+    for index, phone in enumerate(phones):
+        # Named by JSON pointer segment, so that an API error points at the number.
+        digits = text.phone_digits(phone, f"phones/{index}")
+        if digits in first_at:
+            raise DomainError(f"phones/{index}", f"is the same number as phones/{first_at[digits]}")
+        first_at[digits] = index
     return phones

@@ -94,7 +94,7 @@ def test_registration_breaking_a_rule_names_the_field(
 ) -> None:
     with pytest.raises(DomainError) as error:
         register_taro(context, today, **{field: value})
-    assert error.value.field == field
+    assert error.value.field.split("/")[0] == field  # phones/1: the item of a list
 
 
 def test_born_today_is_not_in_the_future(context: EventContext, today: date) -> None:
