@@ -6,10 +6,11 @@ problem bodies end up in browser consoles and proxy logs.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping
 from types import UnionType
-from typing import Annotated, Any, Union, get_args, get_origin
+from typing import Annotated, Any, Union, get_args, get_origin, get_type_hints
 
 import msgspec
 import structlog
@@ -30,6 +31,8 @@ from services.records import DuplicateRecord, NotFound, VersionConflict
 PROBLEM_JSON = "application/problem+json"
 _QUOTED = re.compile(r" ?'[^']*'")
 _MISSING = re.compile(r"Missing required (\w+) parameter '([^']+)'")
+_MISSING_FIELD = re.compile(r"Object missing required field `([^`]+)`")
+_FORMS = ("multipart/form-data", "application/x-www-form-urlencoded")
 log = structlog.get_logger("daicho.api")
 
 
@@ -71,6 +74,8 @@ def _validation(request: Request[Any, Any, Any], exc: ValidationException) -> Re
     body = request._connection_state.body  # noqa: SLF001 - the body Litestar already read
     if struct is not None and body is not Empty:
         errors = field_errors(body, struct)
+    if not errors and request.content_type[0] in _FORMS:
+        errors = _form_errors(request, exc)
     if not errors:
         for item in exc.extra or []:
             if isinstance(item, dict):
@@ -119,15 +124,40 @@ def without_values(message: str) -> str:
     return _QUOTED.sub("", message.split(" for path ")[0])
 
 
-def _body_struct(request: Request[Any, Any, Any]) -> type[msgspec.Struct] | None:
-    """The Struct the handler's `data` expects (unwrapping JSONBody[...] and Optional)."""
+def _body_type(request: Request[Any, Any, Any]) -> Any:
+    """What the handler's `data` expects (unwrapping JSONBody[...], MultipartBody[...]
+    and Optional)."""
     data = request.route_handler.parsed_fn_signature.parameters.get("data")
     annotation = getattr(data, "annotation", None)
     while get_origin(annotation) in (Annotated, Union, UnionType):
         annotation = next((a for a in get_args(annotation) if a is not type(None)), None)
+    return annotation
+
+
+def _body_struct(request: Request[Any, Any, Any]) -> type[msgspec.Struct] | None:
+    annotation = _body_type(request)
     if isinstance(annotation, type) and issubclass(annotation, msgspec.Struct):
         return annotation
     return None
+
+
+def _form_errors(request: Request[Any, Any, Any], exc: ValidationException) -> list[dict[str, str]]:
+    """A form's fields are named `#/form/<name>`, as query parameters are `#/query/<name>`."""
+    form = _body_type(request)
+    types = get_type_hints(form) if dataclasses.is_dataclass(form) else {}
+    errors = []
+    for item in exc.extra or []:
+        if not isinstance(item, dict):
+            continue
+        message = str(item.get("message", ""))
+        if missing := _MISSING_FIELD.match(message):
+            errors.append({"pointer": f"#/form/{missing.group(1)}", "detail": "is required"})
+            continue
+        key = str(item.get("key", ""))
+        kind = types.get(key)
+        detail = "must be true or false" if kind is bool else with_choices(message, kind)
+        errors.append({"pointer": f"#/form/{key}", "detail": detail})
+    return errors
 
 
 def _http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:

@@ -149,3 +149,30 @@ def test_validation_errors_do_not_echo_the_value(api: Api) -> None:
     assert "山田花子" not in response.text
     query = api.get("/api/v1/customers", params={"status": "山田花子"})
     assert query.status_code == 400 and "山田花子" not in query.text
+
+
+def test_bad_form_fields_of_an_upload_are_named_as_form_fields(api: Api) -> None:
+    content = (DATA / "agency_export_cp932.csv").read_bytes()
+    bad_choice = api.post(
+        "/api/v1/imports",
+        role="manager",
+        files={"file": ("export.csv", content, "text/csv")},
+        data={"dry_run": "perhaps", "encoding": "latin-1"},
+    )
+    no_file = api.post("/api/v1/imports", role="manager", files={"dry_run": (None, "true")})
+    assert bad_choice.status_code == 400
+    # The framework stops at the first bad form field (unlike a JSON body's fields).
+    assert bad_choice.json()["errors"] == [
+        {"pointer": "#/form/dry_run", "detail": "must be true or false"}
+    ]
+    assert no_file.status_code == 400
+    assert no_file.json()["errors"] == [{"pointer": "#/form/file", "detail": "is required"}]
+    bad_encoding = api.post(
+        "/api/v1/imports",
+        role="manager",
+        files={"file": ("export.csv", content, "text/csv")},
+        data={"encoding": "latin-1"},
+    )
+    assert bad_encoding.json()["errors"] == [
+        {"pointer": "#/form/encoding", "detail": "must be one of auto, utf-8, cp932"}
+    ]
