@@ -46,7 +46,7 @@ _LINE_KEYWORDS: tuple[tuple[InsuranceLine, re.Pattern[str]], ...] = (
     (InsuranceLine.AUTO, re.compile("自動車|車両|バイク|自賠責")),
     (InsuranceLine.FIRE, re.compile("火災|住宅|家財|地震")),
     (InsuranceLine.LIABILITY, re.compile("賠償|責任|(?<![a-z])pl(?![a-z])")),
-    (InsuranceLine.MEDICAL, re.compile("医療|がん|傷害")),
+    (InsuranceLine.MEDICAL, re.compile("医療|がん|ガン|癌|傷害")),
     (InsuranceLine.LIFE, re.compile("生命|終身|定期|養老|収入保障")),
 )
 

@@ -85,11 +85,12 @@ TITLE_VARIANTS: Mapping[Field, tuple[str, ...]] = {
 # A header must name the customer and carry something that tells customers apart.
 _IDENTIFYING_FIELDS = frozenset({Field.POLICY_NUMBER, Field.BIRTH_DATE, Field.PHONE})
 
-_DECORATION = re.compile(r"[\s()※*]")
+# Marks and the word 必須 ("required") that templates add to titles: 氏名(※必須) is 氏名.
+_DECORATION = re.compile(r"[\s()※*]|必須")
 
 
 def fold_title(title: str) -> str:
-    """The form in which header titles are compared: 'ＴＥＬ（※必須）' and 'tel必須' match."""
+    """The form in which header titles are compared: 'ＴＥＬ（※必須）' and 'tel' match."""
     return _DECORATION.sub("", unicodedata.normalize("NFKC", title).casefold())
 
 

@@ -137,8 +137,8 @@ class _Job:
             if not insurer:
                 raise DomainError(
                     "insurer",
-                    "is required with a policy number: add a 保険会社 column, "
-                    "or name the insurer of the whole file with --insurer",
+                    "is required with a policy number: add a 保険会社 column, or name "
+                    "the insurer of the whole file (--insurer, or the upload's insurer field)",
                 )
             policy_id = self.agency.derive_id("policy", natural_key(insurer, row.policy_number))
         before = {i: copy.deepcopy(self.loaded.get(i)) for i in (customer_id, policy_id) if i}

@@ -53,6 +53,8 @@ def test_every_variant_maps_to_its_field(field: Field, title: str) -> None:
     ("title", "field"),
     [
         ("氏名※", Field.NAME),
+        ("氏名(※必須)", Field.NAME),
+        ("電話番号（必須）", Field.PHONE),
         ("※氏名", Field.NAME),
         ("*氏名", Field.NAME),
         ("＊ 氏名", Field.NAME),

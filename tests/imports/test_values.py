@@ -190,6 +190,8 @@ def test_email_refusals(text: str) -> None:
         ("医療保険", InsuranceLine.MEDICAL),
         ("終身医療保険", InsuranceLine.MEDICAL),
         ("がん保険", InsuranceLine.MEDICAL),
+        ("ガン保険", InsuranceLine.MEDICAL),
+        ("新・癌保険", InsuranceLine.MEDICAL),
         ("傷害保険", InsuranceLine.MEDICAL),
         ("賠償責任保険", InsuranceLine.LIABILITY),
         ("個人賠償", InsuranceLine.LIABILITY),
