@@ -75,6 +75,9 @@ _TWO_DIGIT_YEAR_FORMS = (
     re.compile(rf"\d{{2}}{_S}年{_MONTH_DAY_KANJI}", re.ASCII),
 )
 _SHORT_COMPACT_FORM = re.compile(r"\d{6,7}", re.ASCII)
+# Excel writes a date cell formatted as date and time with its midnight: 2024/4/1 0:00.
+# Any other time is left in, and refused: the column may not hold the dates it claims.
+_MIDNIGHT = re.compile(r"\s+0?0:00(:00)?$", re.ASCII)
 
 
 class InvalidDate(InvalidValue):
@@ -89,9 +92,10 @@ def parse_date(text: str) -> date:
     """Read one date typed by a person, Gregorian or 和暦, and check that it exists.
 
     Full-width digits and letters are folded first (NFKC), which also expands the era
-    ligatures such as ㋿ and ㍻. Spaces between the parts are allowed.
+    ligatures such as ㋿ and ㍻. Spaces between the parts are allowed, and so is a
+    time of midnight after the date.
     """
-    folded = unicodedata.normalize("NFKC", text).strip()
+    folded = _MIDNIGHT.sub("", unicodedata.normalize("NFKC", text).strip())
     for pattern in _GREGORIAN_FORMS:
         match = pattern.fullmatch(folded)
         if match:

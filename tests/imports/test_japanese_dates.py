@@ -13,6 +13,8 @@ ACCEPTED = [
     # Gregorian
     ("2024/04/01", date(2024, 4, 1)),
     ("2024/4/1", date(2024, 4, 1)),
+    ("2024/4/1 0:00", date(2024, 4, 1)),  # Excel's date-and-time cell at midnight
+    ("2024-04-01 00:00:00", date(2024, 4, 1)),
     ("2024-4-1", date(2024, 4, 1)),
     ("2024-04-01", date(2024, 4, 1)),
     ("2024.4.1", date(2024, 4, 1)),
@@ -115,7 +117,7 @@ REFUSED = [
     ("", "unrecognised form"),
     ("abc", "unrecognised form"),
     ("2024/4-1", "unrecognised form"),
-    ("2024/4/1 0:00", "unrecognised form"),
+    ("2024/4/1 13:45", "unrecognised form"),
     ("4/1/2024", "unrecognised form"),
     ("45383", "unrecognised form"),
     ("2024年4月", "unrecognised form"),
