@@ -29,6 +29,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import select
+import socket
 import threading
 import time
 from typing import Any
@@ -38,8 +40,8 @@ import structlog
 from psycopg.sql import SQL, Identifier, Literal
 
 RETRY_SECONDS = 1.0
-HEARTBEAT_SECONDS = 1.0
-PROOF_SECONDS = 3.0
+HEARTBEAT_SECONDS = 0.5
+PROOF_SECONDS = 1.5
 HEARTBEAT = "alive:"
 # A dead network path fails a connection within seconds instead of TCP's minutes.
 CONNECTION_OPTIONS: dict[str, Any] = {
@@ -81,8 +83,8 @@ class ChangeListener:
         self._version = 0
         self._proven_at = -PROOF_SECONDS  # when the latest nonce that came back was sent
         self._stopping = threading.Event()
+        self._wake, self._waker = socket.socketpair()  # close() wakes the thread's wait
         self._thread: threading.Thread | None = None
-        self._sending: psycopg.Connection[Any] | None = None  # the thread's, to wake it
 
     def committed_here(self) -> None:
         """A write this process committed: counted at once, not when its notice comes
@@ -109,11 +111,16 @@ class ChangeListener:
             except Exception as error:  # noqa: BLE001 - the thread must survive, e.g. a restart
                 log.warning("change_listener.lost", error=type(error).__name__)
             with self._guard:
-                self._proven_at, self._sending = -PROOF_SECONDS, None
+                self._proven_at = -PROOF_SECONDS
             self._stopping.wait(RETRY_SECONDS)
 
     def _listen_until_deaf(self) -> None:
-        """Counts notices until a heartbeat does not come back in time."""
+        """Counts notices until a heartbeat does not come back in time.
+
+        Both connections are driven without ever waiting on one of them: a flow that
+        goes silent (a stuck pooler, a path that drops packets but not the connection)
+        would otherwise hold the thread, and with it close(), indefinitely.
+        """
         with (
             psycopg.connect(
                 self._url, application_name=application_name(self._channel), **CONNECTION_OPTIONS
@@ -123,39 +130,50 @@ class ChangeListener:
             listening.execute(SQL("LISTEN {}").format(Identifier(self._channel)))
             with self._guard:
                 self._version += 1  # what was committed while nobody listened is unknown
-                self._sending = sending
-            nonce, sent_at = "", -HEARTBEAT_SECONDS
+            heard, said = listening.pgconn, sending.pgconn
+            nonce, sent_at = "", time.monotonic() - HEARTBEAT_SECONDS
             while not self._stopping.is_set():
-                if not nonce and time.monotonic() >= sent_at + HEARTBEAT_SECONDS:
-                    nonce, sent_at = HEARTBEAT + secrets.token_hex(8), time.monotonic()
-                    self._notify(sending, nonce)
-                if nonce and time.monotonic() > sent_at + PROOF_SECONDS:
-                    return
+                now = time.monotonic()
+                if now > sent_at + PROOF_SECONDS:
+                    return  # the last heartbeat did not come back, or could not leave
+                if not nonce and now >= sent_at + HEARTBEAT_SECONDS and not _busy(said):
+                    nonce, sent_at = HEARTBEAT + secrets.token_hex(8), now
+                    said.send_query(self._heartbeat(nonce).as_bytes(sending))
+                said.flush()
                 until = sent_at + (PROOF_SECONDS if nonce else HEARTBEAT_SECONDS)
-                for notice in listening.notifies(timeout=max(0.0, until - time.monotonic())):
-                    if self._stopping.is_set():
-                        return
-                    if not notice.payload.startswith(HEARTBEAT):
+                select.select([heard.socket, said.socket, self._wake], [], [], until - now)
+                heard.consume_input()
+                while (notice := heard.notifies()) is not None:
+                    payload = notice.extra.decode()
+                    if not payload.startswith(HEARTBEAT):
                         with self._guard:
                             self._version += 1  # a write, by another process or ours
-                    elif notice.payload == nonce:
+                    elif payload == nonce:
                         with self._guard:
                             self._proven_at = sent_at
                         nonce = ""
-                        break  # the next heartbeat is due at its own time
 
-    def _notify(self, sending: psycopg.Connection[Any], payload: str) -> None:
-        sending.execute(SQL("NOTIFY {}, {}").format(Identifier(self._channel), Literal(payload)))
+    def _heartbeat(self, nonce: str) -> psycopg.sql.Composed:
+        return SQL("NOTIFY {}, {}").format(Identifier(self._channel), Literal(nonce))
 
     def close(self) -> None:
+        if self._stopping.is_set():
+            return
         self._stopping.set()
-        with self._guard:
-            sending, self._sending = self._sending, None
-        if sending is not None:
-            try:
-                self._notify(sending, HEARTBEAT + "closing")  # wakes the listening thread
-            except psycopg.Error:
-                pass
+        self._waker.send(b"!")
         if self._thread is not None:
-            # A thread stuck on a dead connection is a daemon: it does not hold up exit.
-            self._thread.join(timeout=2 * HEARTBEAT_SECONDS)
+            self._thread.join(timeout=CONNECTION_OPTIONS["connect_timeout"] + 1)
+            if self._thread.is_alive():
+                return  # the thread still waits on a connection: its wake-up stays open
+        self._wake.close()
+        self._waker.close()
+
+
+def _busy(pgconn: Any) -> bool:
+    """Whether the previous statement's reply has yet to be read in full (reading what
+    has arrived of it, without waiting)."""
+    pgconn.consume_input()
+    while not pgconn.is_busy():
+        if pgconn.get_result() is None:
+            return False
+    return True

@@ -83,9 +83,10 @@ class ProjectionDatabase(Protocol):
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         """One read statement, without a transaction around it."""
 
-    async def read(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+    async def read(self, sql: str, params: Sequence[Any] = (), *, point: bool = False) -> list[Row]:
         """`query` for a coroutine on the event loop (an API request handler); only
-        between `open_reads` and `close_reads`."""
+        between `open_reads` and `close_reads`. A `point` read fetches one row by its
+        key: cheap enough to share a round trip with other requests' point reads."""
 
     async def open_reads(self) -> None:
         """Make `read` ready on the running event loop (the API's, at its startup)."""
@@ -236,7 +237,7 @@ class SQLiteDatabase:
         self._idle.put(connection)
         return rows
 
-    async def read(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+    async def read(self, sql: str, params: Sequence[Any] = (), *, point: bool = False) -> list[Row]:
         # A read of the local file takes microseconds: cheaper done right here than
         # handed to another thread (bench/api_breakdown.py measured the hand-off).
         return self.query(sql, params)
@@ -408,10 +409,17 @@ class PostgresDatabase:
             cursor = connection.cursor(row_factory=dict_row)
             return cursor.execute(_postgres_sql(sql), params, prepare=True).fetchall()
 
-    async def read(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+    async def read(self, sql: str, params: Sequence[Any] = (), *, point: bool = False) -> list[Row]:
         """`query` without blocking the event loop (a blocking round trip held up every
-        other request meanwhile), sent together with the reads of concurrent requests."""
-        return await self._pipelined_reads.read(_postgres_sql(sql), params)
+        other request meanwhile). Point reads go together with those of concurrent
+        requests; any other read, which may take milliseconds, on a connection of its
+        own, so that it holds up no other request's read."""
+        if point:
+            return await self._pipelined_reads.read(_postgres_sql(sql), params)
+        async with self._reads.connection() as connection:
+            cursor = connection.cursor(row_factory=dict_row)
+            await cursor.execute(_postgres_sql(sql), params, prepare=True)
+            return await cursor.fetchall()
 
     async def open_reads(self) -> None:
         await self._reads.open()

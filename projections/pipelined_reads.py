@@ -6,6 +6,10 @@ send that wakes the server's backend, the wait on the event loop, the pool
 of the event loop, so the reads queued during one turn leave together, on one pooled
 connection, as one pipeline: one send, one wake-up, one wait, however many reads.
 
+Only point reads (a row by its key: a session, a record) go this way: a pipeline's
+replies come back together, so one slow statement would hold up the others. For the
+same reason a pipeline carries at most MAX_BATCH reads; more go out on more connections.
+
 Each read stays its own statement with its own parameters and its own result. A
 statement that fails makes PostgreSQL skip the rest of its pipeline, so when a batch
 fails each of its reads runs again alone, and only a read that fails alone gets an
@@ -23,6 +27,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
 Row = dict[str, Any]
+MAX_BATCH = 16
 Pending = tuple[str, Sequence[Any], "asyncio.Future[list[Row]]"]
 
 
@@ -45,17 +50,20 @@ class PipelinedReads:
         return await result
 
     def _send_pending(self) -> None:
-        batch, self._pending = self._pending, []
-        task = asyncio.ensure_future(self._run(batch))
-        self._batches.add(task)
-        task.add_done_callback(self._batches.discard)
+        pending, self._pending = self._pending, []
+        # Each pipeline's replies come back together: a long one would make its first
+        # reads wait for its last, while other pooled connections sit idle.
+        for start in range(0, len(pending), MAX_BATCH):
+            task = asyncio.ensure_future(self._run(pending[start : start + MAX_BATCH]))
+            self._batches.add(task)
+            task.add_done_callback(self._batches.discard)
 
     async def _run(self, batch: list[Pending]) -> None:
         try:
             async with self._pool.connection() as connection:
                 try:
                     results = await _pipelined(connection, [(s, p) for s, p, _ in batch])
-                except psycopg.Error:
+                except Exception:  # noqa: BLE001 - e.g. a parameter that cannot be encoded
                     if len(batch) == 1 or connection.closed:
                         raise
                     await _one_by_one(connection, batch)
@@ -86,7 +94,7 @@ async def _one_by_one(connection: psycopg.AsyncConnection[Any], batch: list[Pend
     for sql, params, result in batch:
         try:
             _settle(result, await _read(connection, sql, params))
-        except psycopg.Error as error:
+        except Exception as error:  # noqa: BLE001 - handed to its request alone
             if not result.done():
                 result.set_exception(error)
             if connection.closed:

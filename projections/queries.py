@@ -32,11 +32,13 @@ Item = dict[str, Any]
 
 @dataclass(frozen=True)
 class Read(Generic[T]):
-    """One statement, and what its rows become."""
+    """One statement, and what its rows become. A point read (one row by its key) may
+    share a round trip with the point reads of concurrent requests."""
 
     sql: str
     params: Sequence[Any]
     result: Callable[[list[Row]], T]
+    point: bool = False
 
 
 def run(db: ProjectionDatabase, read: Read[T]) -> T:
@@ -44,7 +46,7 @@ def run(db: ProjectionDatabase, read: Read[T]) -> T:
 
 
 async def run_async(db: ProjectionDatabase, read: Read[T]) -> T:
-    return read.result(await db.read(read.sql, read.params))
+    return read.result(await db.read(read.sql, read.params, point=read.point))
 
 
 CUSTOMER_KEYS = (
@@ -105,6 +107,7 @@ def _by_id(
         _by_id_sql(table, keys),
         [uid(agency_id), uid(record_id)],
         lambda rows: _item(rows[0], keys) if rows else None,
+        point=True,
     )
 
 

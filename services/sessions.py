@@ -126,7 +126,7 @@ async def resolve(db: ProjectionDatabase, live: LiveSessions, token: str) -> Pri
     principal = live.get(session_id, version)
     if principal is not None:
         return principal
-    rows = await db.read(LOOKUP, (session_id,))
+    rows = await db.read(LOOKUP, (session_id,), point=True)
     row = rows[0] if rows else None
     if row is None or row["revoked_at"] is not None or not row["active"]:
         return None

@@ -65,6 +65,7 @@ def create_app(settings: Settings, *, run_projections: bool = True) -> Litestar:
         finally:
             await runtime.db.close_reads()
             runtime.close()
+            gc.unfreeze()  # a process that starts the app again (tests) can free this one
 
     app = Litestar(
         route_handlers=[

@@ -205,10 +205,10 @@ def test_a_live_session_is_looked_up_once_while_nothing_changes(
     lookups = []
     read = db.read
 
-    async def counting_read(sql, params=()):
+    async def counting_read(sql, params=(), **options):
         if sql == sessions.LOOKUP:
             lookups.append(params)
-        return await read(sql, params)
+        return await read(sql, params, **options)
 
     monkeypatch.setattr(db, "read", counting_read)
     for _ in range(3):

@@ -100,7 +100,15 @@ def test_a_listener_whose_flow_goes_silent_stops_giving_versions_without_ever_bl
             listener.committed_here()  # a writer is not held up either
             assert slowest < 0.05, "asking for the version waited on the network"
             proxy.frozen.clear()
-            _until(lambda: listener.version() is not None)  # trusted again once it hears
+            _until(lambda: listener.version() is not None)  # it connects afresh
+            proxy.frozen.set()
+            _until(deaf, timeout=2.0)
+            started = time.monotonic()
+            listener.close()  # as the API's shutdown does, while the flow is still silent
+            assert (
+                time.monotonic() - started
+                < change_listener.CONNECTION_OPTIONS["connect_timeout"] + 1.5
+            )
         finally:
             proxy.frozen.clear()
             listener.close()

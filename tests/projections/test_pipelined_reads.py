@@ -1,4 +1,4 @@
-"""PostgreSQL reads of concurrent requests leave together, and each keeps its own result."""
+"""PostgreSQL point reads of concurrent requests leave together, each with its own result."""
 
 from __future__ import annotations
 
@@ -42,7 +42,8 @@ def _batch_sizes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 async def _reads(db: PostgresDatabase, ids: list[str]) -> list[Any]:
     await db.open_reads()
     try:
-        return await asyncio.gather(*(db.read(READ, (i,)) for i in ids), return_exceptions=True)
+        reads = (db.read(READ, (i,), point=True) for i in ids)
+        return await asyncio.gather(*reads, return_exceptions=True)
     finally:
         await db.close_reads()
 
@@ -71,12 +72,46 @@ def test_a_read_whose_request_went_away_leaves_the_others_served(db: PostgresDat
     async def scenario() -> list[Any]:
         await db.open_reads()
         try:
-            gone = asyncio.ensure_future(db.read(READ, ("r1",)))
-            kept = asyncio.ensure_future(db.read(READ, ("r2",)))
+            gone = asyncio.ensure_future(db.read(READ, ("r1",), point=True))
+            kept = asyncio.ensure_future(db.read(READ, ("r2",), point=True))
             await asyncio.sleep(0)
             gone.cancel()
-            return [await kept, await db.read(READ, ("r4",))]
+            return [await kept, await db.read(READ, ("r4",), point=True)]
         finally:
             await db.close_reads()
 
     assert asyncio.run(scenario()) == [[{"id": "r2", "share": 50}], [{"id": "r4", "share": 25}]]
+
+
+def test_a_read_whose_parameter_cannot_even_be_sent_fails_alone(
+    db: PostgresDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sizes = _batch_sizes(monkeypatch)
+    results = asyncio.run(_reads(db, ["r1", "\ud800", "r2"]))  # a lone surrogate
+    assert sizes == [3]
+    assert results[0] == [{"id": "r1", "share": 100}]
+    assert isinstance(results[1], UnicodeEncodeError)
+    assert results[2] == [{"id": "r2", "share": 50}]
+
+
+def test_many_concurrent_reads_leave_in_pipelines_of_bounded_length(
+    db: PostgresDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sizes = _batch_sizes(monkeypatch)
+    results = asyncio.run(_reads(db, [f"r{1 + n % 9}" for n in range(40)]))
+    assert sizes == [pipelined_reads.MAX_BATCH] * 2 + [40 - 2 * pipelined_reads.MAX_BATCH]
+    assert results == [[{"id": f"r{1 + n % 9}", "share": 100 // (1 + n % 9)}] for n in range(40)]
+
+
+def test_other_reads_go_alone(db: PostgresDatabase, monkeypatch: pytest.MonkeyPatch) -> None:
+    sizes = _batch_sizes(monkeypatch)
+
+    async def scenario() -> list[Any]:
+        await db.open_reads()
+        try:
+            return await asyncio.gather(*(db.read(READ, (f"r{n}",)) for n in (1, 2)))
+        finally:
+            await db.close_reads()
+
+    assert asyncio.run(scenario()) == [[{"id": "r1", "share": 100}], [{"id": "r2", "share": 50}]]
+    assert sizes == []
