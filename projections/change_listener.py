@@ -136,7 +136,9 @@ class ChangeListener:
                 now = time.monotonic()
                 if now > sent_at + PROOF_SECONDS:
                     return  # the last heartbeat did not come back, or could not leave
-                if not nonce and now >= sent_at + HEARTBEAT_SECONDS and not _busy(said):
+                # Replies are read as they come, or their socket would stay readable.
+                busy = _busy(said)
+                if not nonce and now >= sent_at + HEARTBEAT_SECONDS and not busy:
                     nonce, sent_at = HEARTBEAT + secrets.token_hex(8), now
                     said.send_query(self._heartbeat(nonce).as_bytes(sending))
                 said.flush()

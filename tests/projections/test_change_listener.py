@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
@@ -159,3 +161,21 @@ def test_heartbeats_of_other_processes_are_not_changes(
         assert versions == {before}
     finally:
         other.close()
+
+
+def test_a_listening_thread_sleeps_between_notices(
+    postgres: tuple[PostgresDatabase, str, str],
+) -> None:
+    db, _, _ = postgres
+    known_version(db)
+    thread = db._changes._thread
+    assert thread is not None and thread.native_id is not None
+
+    def cpu_seconds() -> float:
+        # utime and stime of the listening thread alone, in clock ticks
+        fields = Path(f"/proc/self/task/{thread.native_id}/stat").read_text().rsplit(")")[1]
+        return (int(fields.split()[11]) + int(fields.split()[12])) / os.sysconf("SC_CLK_TCK")
+
+    before = cpu_seconds()
+    time.sleep(1.0)
+    assert cpu_seconds() - before < 0.1, "the thread spins instead of waiting"
