@@ -42,7 +42,7 @@ from psycopg.sql import SQL, Identifier, Literal
 RETRY_SECONDS = 1.0
 HEARTBEAT_SECONDS = 0.5
 PROOF_SECONDS = 1.5
-HEARTBEAT = "alive:"
+HEARTBEAT = b"alive:"  # compared as bytes: a payload need not decode
 # A dead network path fails a connection within seconds instead of TCP's minutes.
 CONNECTION_OPTIONS: dict[str, Any] = {
     "autocommit": True,
@@ -117,46 +117,55 @@ class ChangeListener:
     def _listen_until_deaf(self) -> None:
         """Counts notices until a heartbeat does not come back in time.
 
-        Both connections are driven without ever waiting on one of them: a flow that
-        goes silent (a stuck pooler, a path that drops packets but not the connection)
-        would otherwise hold the thread, and with it close(), indefinitely.
+        Both connections are driven without ever waiting on one of them (LISTEN
+        included): a flow that goes silent (a stuck pooler, a path that drops packets
+        but not the connection) would otherwise hold the thread, and with it close().
         """
-        with (
-            psycopg.connect(
+        listening = sending = None
+        try:
+            listening = psycopg.connect(
                 self._url, application_name=application_name(self._channel), **CONNECTION_OPTIONS
-            ) as listening,
-            psycopg.connect(self._url, **CONNECTION_OPTIONS) as sending,
-        ):
-            listening.execute(SQL("LISTEN {}").format(Identifier(self._channel)))
+            )
+            sending = psycopg.connect(self._url, **CONNECTION_OPTIONS)
+            heard, said = listening.pgconn, sending.pgconn
+            heard.send_query(SQL("LISTEN {}").format(Identifier(self._channel)).as_bytes(listening))
             with self._guard:
                 self._version += 1  # what was committed while nobody listened is unknown
-            heard, said = listening.pgconn, sending.pgconn
-            nonce, sent_at = "", time.monotonic() - HEARTBEAT_SECONDS
+            waiting = select.poll()
+            for readable in (heard.socket, said.socket, self._wake.fileno()):
+                waiting.register(readable, select.POLLIN)
+            nonce, sent_at = b"", time.monotonic() - HEARTBEAT_SECONDS
             while not self._stopping.is_set():
                 now = time.monotonic()
                 if now > sent_at + PROOF_SECONDS:
-                    return  # the last heartbeat did not come back, or could not leave
-                # Replies are read as they come, or their socket would stay readable.
-                busy = _busy(said)
-                if not nonce and now >= sent_at + HEARTBEAT_SECONDS and not busy:
-                    nonce, sent_at = HEARTBEAT + secrets.token_hex(8), now
+                    return  # no heartbeat came back: LISTEN, a heartbeat or a notice is stuck
+                # Replies are read as they come, or their sockets would stay readable.
+                listening_busy, sending_busy = _busy(heard), _busy(said)
+                idle = not (nonce or listening_busy or sending_busy)
+                if idle and now >= sent_at + HEARTBEAT_SECONDS:
+                    nonce, sent_at = HEARTBEAT + secrets.token_hex(8).encode(), now
                     said.send_query(self._heartbeat(nonce).as_bytes(sending))
+                    idle = False
+                heard.flush()
                 said.flush()
-                until = sent_at + (PROOF_SECONDS if nonce else HEARTBEAT_SECONDS)
-                select.select([heard.socket, said.socket, self._wake], [], [], until - now)
+                until = sent_at + (HEARTBEAT_SECONDS if idle else PROOF_SECONDS)
+                waiting.poll(max(0.0, until - now) * 1000)
                 heard.consume_input()
                 while (notice := heard.notifies()) is not None:
-                    payload = notice.extra.decode()
-                    if not payload.startswith(HEARTBEAT):
+                    if not notice.extra.startswith(HEARTBEAT):
                         with self._guard:
                             self._version += 1  # a write, by another process or ours
-                    elif payload == nonce:
+                    elif notice.extra == nonce:
                         with self._guard:
                             self._proven_at = sent_at
-                        nonce = ""
+                        nonce = b""
+        finally:
+            for connection in (listening, sending):
+                if connection is not None:
+                    connection.close()
 
-    def _heartbeat(self, nonce: str) -> psycopg.sql.Composed:
-        return SQL("NOTIFY {}, {}").format(Identifier(self._channel), Literal(nonce))
+    def _heartbeat(self, nonce: bytes) -> psycopg.sql.Composed:
+        return SQL("NOTIFY {}, {}").format(Identifier(self._channel), Literal(nonce.decode()))
 
     def close(self) -> None:
         if self._stopping.is_set():
@@ -164,7 +173,7 @@ class ChangeListener:
         self._stopping.set()
         self._waker.send(b"!")
         if self._thread is not None:
-            self._thread.join(timeout=CONNECTION_OPTIONS["connect_timeout"] + 1)
+            self._thread.join(timeout=2 * CONNECTION_OPTIONS["connect_timeout"] + 1)
             if self._thread.is_alive():
                 return  # the thread still waits on a connection: its wake-up stays open
         self._wake.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import resource
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -179,3 +180,43 @@ def test_a_listening_thread_sleeps_between_notices(
     before = cpu_seconds()
     time.sleep(1.0)
     assert cpu_seconds() - before < 0.1, "the thread spins instead of waiting"
+
+
+def test_a_listener_works_in_a_process_with_many_open_files() -> None:
+    """select() refuses descriptors from 1024 on; a busy API process has that many."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, 4096)), hard))
+    held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    try:
+        with throwaway_schema() as schema:
+            listener = change_listener.ChangeListener(URL, schema)
+            try:
+                _until(lambda: listener.version() is not None)
+            finally:
+                listener.close()
+    finally:
+        for descriptor in held:
+            os.close(descriptor)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def test_a_payload_that_does_not_decode_is_a_change_not_a_failure(
+    postgres: tuple[PostgresDatabase, str, str],
+) -> None:
+    _, url, schema = postgres
+    latin1 = change_listener.ChangeListener(url + "?client_encoding=latin1", schema)
+    try:
+        _until(lambda: latin1.version() is not None)
+        before = latin1.version() or 0
+        channel = change_listener.channel_of(schema)
+        with psycopg.connect(url, autocommit=True) as other:
+            other.execute(f"NOTIFY {channel}, 'café'")  # arrives as latin-1: not UTF-8
+        seen = []
+        deadline = time.monotonic() + 0.3
+        while time.monotonic() < deadline:
+            seen.append(latin1.version())
+            time.sleep(0.005)
+        assert None not in seen, "the listener stopped trusting itself"
+        assert max(v for v in seen if v is not None) > before
+    finally:
+        latin1.close()
