@@ -20,7 +20,7 @@ from infra.settings import Settings
 from services.api import idempotency
 from services.api.middleware import authentication, request_log
 from services.api.problems import EXCEPTION_HANDLERS
-from services.api.routes.auth import login, logout
+from services.api.routes.auth import login, logout, me
 from services.api.routes.contacts import ContactController
 from services.api.routes.customers import CustomerController
 from services.api.routes.health import health, ready
@@ -73,6 +73,7 @@ def create_app(settings: Settings, *, run_projections: bool = True) -> Litestar:
             ready,
             login,
             logout,
+            me,
             CustomerController,
             PolicyController,
             renewals,

@@ -59,6 +59,16 @@ class Token(Struct):
     token_type: str = "Bearer"
 
 
+class Caller(Struct):
+    """Who the token belongs to, for a front end to show and to shape its screens."""
+
+    user_id: UUID
+    agency_id: UUID
+    username: str
+    role: str
+    sees_personal_data: bool
+
+
 class CustomerCreate(Request):
     name: Name
     kana: Name

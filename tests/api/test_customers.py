@@ -264,6 +264,20 @@ def test_login_failures_are_indistinguishable(api: Api) -> None:
     assert len({r.text for r in bodies}) == 1
 
 
+def test_the_caller_learns_whose_token_it_holds(api: Api) -> None:
+    agent = api.get("/api/v1/auth/me", role="agent").json()
+    auditor = api.get("/api/v1/auth/me", role="auditor").json()
+    assert agent.keys() == {"user_id", "agency_id", "username", "role", "sees_personal_data"}
+    assert (agent["username"], agent["role"], agent["sees_personal_data"]) == (
+        "agent-user",
+        "agent",
+        True,
+    )
+    assert (auditor["role"], auditor["sees_personal_data"]) == ("auditor", False)
+    assert agent["agency_id"] == auditor["agency_id"] != agent["user_id"]
+    assert api.client.get("/api/v1/auth/me").status_code == 401
+
+
 def test_logins_over_the_concurrency_cap_are_told_when_to_retry(
     api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:

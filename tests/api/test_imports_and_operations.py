@@ -70,6 +70,7 @@ def test_openapi_documents_routes_and_public_security(api: Api) -> None:
         "/api/v1/households",
         "/api/v1/imports",
         "/api/v1/auth/login",
+        "/api/v1/auth/me",
         "/health",
         "/ready",
     ):

@@ -1,15 +1,17 @@
-"""/api/v1/auth: log in for a short-lived bearer token, log out to revoke it."""
+"""/api/v1/auth: log in for a short-lived bearer token, see whose it is, log out to
+revoke it."""
 
 from __future__ import annotations
 
 import threading
 from typing import Any
 
-from litestar import Request, Response, post
+from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException, TooManyRequestsException
 from litestar.params import JSONBody
 
+from domain.roles import sees_personal_data
 from services import sessions
 from services.api import schemas
 from services.api.responses import problems
@@ -48,6 +50,20 @@ def login(runtime: NamedDependency[Runtime], data: JSONBody[schemas.Login]) -> s
     runtime.caught_up_to(runtime.ledger.recorder.max_notification_id())
     token, expires_in = sessions.open_session(runtime.db, user)
     return schemas.Token(access_token=token, expires_in=expires_in)
+
+
+@get("/api/v1/auth/me", tags=["auth"], responses=problems(401))
+async def me(request: Request[Any, Any, Any]) -> schemas.Caller:
+    """The caller: user, agency and role, and whether the role sees personal data (the
+    fields of customers that are absent for roles that do not)."""
+    caller = request.user
+    return schemas.Caller(
+        user_id=caller.user_id,
+        agency_id=caller.agency_id,
+        username=caller.username,
+        role=caller.role,
+        sees_personal_data=sees_personal_data(caller.role),
+    )
 
 
 @post(
