@@ -101,7 +101,7 @@ def test_a_listener_whose_flow_goes_silent_stops_giving_versions_without_ever_bl
 
             _until(deaf, timeout=2.0)
             listener.committed_here()  # a writer is not held up either
-            assert slowest < 0.05, "asking for the version waited on the network"
+            assert slowest < 0.25, "asking for the version waited on the network"
             proxy.frozen.clear()
             _until(lambda: listener.version() is not None)  # it connects afresh
             proxy.frozen.set()
