@@ -17,7 +17,7 @@ from eventsourcing.domain import Aggregate
 from domain import checks, text
 from domain.changes import FieldChange, apply_field_changes, field_changes
 from domain.context import EventContext
-from domain.errors import DomainError, RecordArchived, check_each
+from domain.errors import DomainError, RecordArchived, StateConflict, check_each
 from domain.tenancy import require_same_agency
 
 KINDS = frozenset({"person", "corporation"})
@@ -174,7 +174,7 @@ class Customer(Aggregate):
         """Take an archived customer back out of the archive."""
         require_same_agency(context, self.agency_id)
         if self.status != ARCHIVED:
-            raise DomainError("status", "the customer is not archived")
+            raise StateConflict("status", "the customer is not archived")
         self.trigger_event(self.Unarchived, context=context)
 
     def _refuse_if_archived(self) -> None:

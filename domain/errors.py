@@ -17,7 +17,12 @@ class DomainError(Exception):
         self.message = message
 
 
-class RecordArchived(DomainError):
+class StateConflict(DomainError):
+    """The record's state, not the request, is what is wrong: archiving what is archived,
+    changing what is archived. The same request may succeed once the state changes."""
+
+
+class RecordArchived(StateConflict):
     """An archived customer accepts no change except being un-archived."""
 
     def __init__(self) -> None:

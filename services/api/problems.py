@@ -23,7 +23,7 @@ from litestar.exceptions import (
 )
 from litestar.types import Empty
 
-from domain.errors import DomainError, InvalidFields
+from domain.errors import DomainError, InvalidFields, StateConflict
 from projections.cursor import InvalidCursor
 from services.api.validation import field_errors, with_choices
 from services.records import DuplicateRecord, NotFound, VersionConflict
@@ -178,6 +178,8 @@ def _http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
 
 
 def _domain(_: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+    if isinstance(exc, StateConflict):  # nothing in the request to point at
+        return problem(409, "Conflict", exc.message)
     if isinstance(exc, InvalidFields):
         errors = [{"pointer": f"/{e.field}", "detail": e.message} for e in exc.errors]
         return problem(422, "Invalid request", errors=errors)

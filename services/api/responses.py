@@ -11,7 +11,8 @@ _DESCRIPTIONS = {
     401: "no valid bearer token",
     403: "the caller's role may not do this",
     404: "no such record in the caller's agency",
-    409: "the record exists already, or a request with this Idempotency-Key is running",
+    409: "the record exists already, a request with this Idempotency-Key is running, or the "
+    "record's state refuses the change (archived, or not archived for un-archive)",
     412: "If-Match names an older version (body has current_version)",
     413: "request body over the documented limit",
     422: "invalid body: one error per field, by JSON pointer",
@@ -41,4 +42,4 @@ ACCEPTED = {
 }
 READ = problems(400, 401, 403, 404)
 CREATE = {**ACCEPTED, **problems(401, 403, 404, 409, 413, 422)}
-CHANGE = {**ACCEPTED, **problems(401, 403, 404, 412, 413, 422, 428)}
+CHANGE = {**ACCEPTED, **problems(401, 403, 404, 409, 412, 413, 422, 428)}

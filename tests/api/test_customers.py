@@ -100,9 +100,13 @@ def test_archive_and_unarchive(api: Api) -> None:
     archived = api.post(f"{path}/archive", headers={"If-Match": '"1"'}, json={"reason": "解約"})
     assert archived.status_code == 200 and archived.json()["status"] == "archived"
     refused = api.patch(path, json={"address": "x"}, headers={"If-Match": '"2"'})
-    assert refused.status_code == 422 and refused.json()["errors"][0]["pointer"] == "/status"
+    assert refused.status_code == 409
+    assert refused.json()["detail"] == "the customer is archived; un-archive it first"
+    again = api.post(f"{path}/archive", headers={"If-Match": '"2"'})
+    assert again.status_code == 409
     back = api.post(f"{path}/unarchive", headers={"If-Match": '"2"'})
     assert back.status_code == 200 and back.json()["status"] == "active"
+    assert api.post(f"{path}/unarchive", headers={"If-Match": '"3"'}).status_code == 409
 
 
 def test_idempotent_retry_returns_the_first_result(api: Api) -> None:
