@@ -92,14 +92,23 @@ class ChangeListener:
         with self._guard:
             self._version += 1
 
+    def start(self) -> None:
+        """Listen from now on (also done by the first `version()`: a CLI that only
+        writes never listens)."""
+        with self._guard:
+            self._start()
+
+    def _start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._listen, name="daicho-change-listener", daemon=True
+            )
+            self._thread.start()
+
     def version(self) -> int | None:
         """The current version, or None while notices are not known to arrive."""
         with self._guard:
-            if self._thread is None:  # on first use: a CLI that only writes never listens
-                self._thread = threading.Thread(
-                    target=self._listen, name="daicho-change-listener", daemon=True
-                )
-                self._thread.start()
+            self._start()
             if time.monotonic() - self._proven_at > PROOF_SECONDS:
                 return None
             return self._version

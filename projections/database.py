@@ -35,7 +35,7 @@ from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from infra.settings import Settings
 from projections.change_listener import ChangeListener, notify_statement
-from projections.pipelined_reads import PipelinedReads
+from projections.pipelined_reads import PipelinedReads, fetch_all
 
 Row = dict[str, Any]
 
@@ -417,13 +417,11 @@ class PostgresDatabase:
         if point:
             return await self._pipelined_reads.read(_postgres_sql(sql), params)
         async with self._reads.connection() as connection:
-            cursor = connection.cursor(row_factory=dict_row)
-            await cursor.execute(_postgres_sql(sql), params, prepare=True)
-            return await cursor.fetchall()
+            return await fetch_all(connection, _postgres_sql(sql), params)
 
     async def open_reads(self) -> None:
         await self._reads.open()
-        self._changes.version()  # listen from the start, not from the first request on
+        self._changes.start()  # from the app's start, not from its first request on
 
     async def close_reads(self) -> None:
         await self._reads.close()

@@ -80,7 +80,7 @@ async def _pipelined(
     connection: psycopg.AsyncConnection[Any], reads: list[tuple[str, Sequence[Any]]]
 ) -> list[list[Row]]:
     if len(reads) == 1:
-        return [await _read(connection, *reads[0])]
+        return [await fetch_all(connection, *reads[0])]
     cursors = []
     async with connection.pipeline():
         for sql, params in reads:
@@ -93,7 +93,7 @@ async def _pipelined(
 async def _one_by_one(connection: psycopg.AsyncConnection[Any], batch: list[Pending]) -> None:
     for sql, params, result in batch:
         try:
-            _settle(result, await _read(connection, sql, params))
+            _settle(result, await fetch_all(connection, sql, params))
         except Exception as error:  # noqa: BLE001 - handed to its request alone
             if not result.done():
                 result.set_exception(error)
@@ -101,7 +101,7 @@ async def _one_by_one(connection: psycopg.AsyncConnection[Any], batch: list[Pend
                 raise
 
 
-async def _read(
+async def fetch_all(
     connection: psycopg.AsyncConnection[Any], sql: str, params: Sequence[Any]
 ) -> list[Row]:
     cursor = connection.cursor(row_factory=dict_row)
