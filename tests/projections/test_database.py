@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import threading
 import time
+from collections.abc import Iterator
 
 import pytest
 
@@ -93,13 +94,25 @@ def test_each_statement_reads_its_own_result_even_behind_a_lock_wait(
         holder.join()
 
 
-def test_data_version_changes_with_any_commit_anyone_makes(
-    projections: Projections, db: ProjectionDatabase, settings
-) -> None:
-    from projections.database import open_database
-
+@pytest.fixture
+def probe_table(projections: Projections, db: ProjectionDatabase) -> None:
     with db.transaction(lock="test") as tx:
         tx.execute("CREATE TABLE probe (id TEXT PRIMARY KEY)")
+
+
+@pytest.fixture
+def other_process(settings) -> Iterator[ProjectionDatabase]:
+    """Connections of its own, as another process has."""
+    from projections.database import open_database
+
+    other = open_database(settings)
+    yield other
+    other.close()
+
+
+def test_data_version_changes_with_any_commit_anyone_makes(
+    probe_table: None, db: ProjectionDatabase, other_process: ProjectionDatabase
+) -> None:
     before = known_version(db)
     assert db.query("SELECT count(*) AS n FROM probe") == [{"n": 0}]
     with db.transaction() as tx:  # a reading transaction, like a household's read
@@ -110,28 +123,16 @@ def test_data_version_changes_with_any_commit_anyone_makes(
         tx.execute("INSERT INTO probe (id) VALUES (?)", ("ours",))
     after_ours = db.data_version()
     assert after_ours != before, "our own commit counts at once, notice or not"
-    other_process = open_database(settings)  # connections of its own, like another process
-    try:
-        with other_process.transaction(lock="test") as tx:
-            tx.execute("INSERT INTO probe (id) VALUES (?)", ("theirs",))
-    finally:
-        other_process.close()
+    with other_process.transaction(lock="test") as tx:
+        tx.execute("INSERT INTO probe (id) VALUES (?)", ("theirs",))
     assert changed_since(db, after_ours)
 
 
 def test_a_rolled_back_write_does_not_count_elsewhere(
-    projections: Projections, db: ProjectionDatabase, settings
+    probe_table: None, db: ProjectionDatabase, other_process: ProjectionDatabase
 ) -> None:
-    from projections.database import open_database
-
-    with db.transaction(lock="test") as tx:
-        tx.execute("CREATE TABLE probe (id TEXT PRIMARY KEY)")
-    other_process = open_database(settings)
-    try:
-        before = known_version(db)
-        with pytest.raises(RuntimeError), other_process.transaction(lock="test") as tx:
-            tx.execute("INSERT INTO probe (id) VALUES (?)", ("lost",))
-            raise RuntimeError("boom")
-        assert not changed_since(db, before, timeout=0.1)
-    finally:
-        other_process.close()
+    before = known_version(db)
+    with pytest.raises(RuntimeError), other_process.transaction(lock="test") as tx:
+        tx.execute("INSERT INTO probe (id) VALUES (?)", ("lost",))
+        raise RuntimeError("boom")
+    assert not changed_since(db, before, timeout=0.1)
