@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -178,24 +178,41 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         links = link_batch(entries, head, previous)
         # Not synced here: a unique violation comes back with the COMMIT's sync and
         # is raised from the transaction, translated like any other.
-        curs.executemany(
-            self.insert_event,
-            [
-                (
-                    link.position,
-                    link.aggregate_id,
-                    link.version,
-                    entry.topic,
-                    entry.state,
-                    link.prev_position,
-                    link.entry_hash,
-                    link.chain_hash,
-                    link.aggregate_hash,
-                )
-                for entry, link in zip(entries, links, strict=True)
-            ],
-        )
+        try:
+            curs.executemany(
+                self.insert_event,
+                [
+                    (
+                        link.position,
+                        link.aggregate_id,
+                        link.version,
+                        entry.topic,
+                        entry.state,
+                        link.prev_position,
+                        link.entry_hash,
+                        link.chain_hash,
+                        link.aggregate_hash,
+                    )
+                    for entry, link in zip(entries, links, strict=True)
+                ],
+            )
+        except psycopg.Error:
+            _drain_pipeline(curs.connection)
+            raise
         return [entry.position for entry in entries]
+
+
+def _drain_pipeline(connection: psycopg.Connection[Any]) -> None:
+    """Reads and drops the replies a failed pipeline still owes.
+
+    A long batch's conflict can come back while its later rows are still being sent;
+    the rows behind it then reply "pipeline aborted". Left for the COMMIT to read, that
+    would be the error the writer sees (an OperationalError) instead of the conflict
+    (an IntegrityError, which callers handle). A nested pipeline block syncs the
+    connection on its way in or out, reading every reply still owed.
+    """
+    with suppress(psycopg.Error), connection.pipeline():
+        pass
 
 
 class ChainedPostgresProcessRecorder(PostgresProcessRecorder, ChainedPostgresApplicationRecorder):

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 from eventsourcing.domain import Aggregate, event
+from eventsourcing.persistence import IntegrityError
 
 from infra.ledger import Ledger
 from infra.settings import Settings
@@ -47,3 +49,24 @@ def test_two_ledgers_appending_at_once_keep_one_chain(settings: Settings) -> Non
     finally:
         first.close()
         second.close()
+
+
+def test_a_conflict_early_in_a_long_batch_is_an_integrity_error(ledger: Ledger) -> None:
+    # PostgreSQL: the conflict's reply can arrive while the rest of the batch is still
+    # being sent; the rows after it come back "pipeline aborted", which must not be
+    # what the writer sees.
+    counter = Counter()
+    ledger.save(counter)
+    stale = ledger.repository.get(counter.id)
+    counter.increment()
+    ledger.save(counter)
+    stale.increment()
+    others = [Counter() for _ in range(2000)]
+
+    with pytest.raises(IntegrityError):
+        ledger.save(stale, *others)
+
+    with ledger.chain_snapshot() as snapshot:
+        report = verify(snapshot)
+    assert report.ok and report.head_position == 2
+    assert ledger.repository.get(counter.id).count == 1
