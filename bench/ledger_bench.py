@@ -48,16 +48,30 @@ DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 EVENTS_PER_AGGREGATE = 10  # event i is version i % 10 + 1 of aggregate i // 10
 
 FULL = {
-    "rounds": 6, "single": 500, "batches": 100, "batch_size": 100, "warmup": 50,
-    "verify_small": 100_000, "verify_large": 1_000_000, "verify_runs": 3,
-    "fill_small_batch": 500, "fill_large_batch": 1000,
+    "rounds": 6,
+    "single": 500,
+    "batches": 100,
+    "batch_size": 100,
+    "warmup": 50,
+    "verify_small": 100_000,
+    "verify_large": 1_000_000,
+    "verify_runs": 3,
+    "fill_small_batch": 500,
+    "fill_large_batch": 1000,
 }
 QUICK = {
-    "rounds": 3, "single": 100, "batches": 20, "batch_size": 100, "warmup": 20,
+    "rounds": 3,
+    "single": 100,
+    "batches": 20,
+    "batch_size": 100,
+    "warmup": 20,
     # Not 10k/50k: below ~2 x PostgresChainSnapshot.FETCH (20,000 rows) the PostgreSQL
     # verifier's peak still grows with N, so a smaller pair would not test flatness.
-    "verify_small": 50_000, "verify_large": 150_000, "verify_runs": 1,
-    "fill_small_batch": 500, "fill_large_batch": 1000,
+    "verify_small": 50_000,
+    "verify_large": 150_000,
+    "verify_runs": 1,
+    "fill_small_batch": 500,
+    "fill_large_batch": 1000,
 }
 
 TARGET_APPEND_RATIO = 0.9
@@ -126,7 +140,7 @@ class ForeignLoad:
             except OSError:
                 continue
             close = data.rfind(b")")
-            fields = data[close + 2:].split()
+            fields = data[close + 2 :].split()
             if not cmdline:
                 continue  # kernel threads: mostly writeback, much of it for our own writes
             # ppid; utime + stime + cutime + cstime (so that short-lived children show up
@@ -141,8 +155,11 @@ class ForeignLoad:
                 if ppid in ours and pid not in ours:
                     ours.add(pid)
                     changed = True
-        return {(pid, start): (cmd, ticks) for pid, (_, ticks, cmd, start) in stats.items()
-                if self._foreign(pid, cmd, ours)}
+        return {
+            (pid, start): (cmd, ticks)
+            for pid, (_, ticks, cmd, start) in stats.items()
+            if self._foreign(pid, cmd, ours)
+        }
 
     def take(self) -> dict[str, Any]:
         """Foreign CPU since the last take: cores used on average, and the top users."""
@@ -156,8 +173,11 @@ class ForeignLoad:
                 used[cmd] = used.get(cmd, 0) + delta / self.TICK
         self._mark, self._mark_time = now, now_time
         top = sorted(used.items(), key=lambda kv: -kv[1])[:3]
-        return {"wall_s": wall, "cores": sum(used.values()) / wall if wall else 0.0,
-                "top": [(cmd[:70], round(cpu, 1)) for cmd, cpu in top]}
+        return {
+            "wall_s": wall,
+            "cores": sum(used.values()) / wall if wall else 0.0,
+            "top": [(cmd[:70], round(cpu, 1)) for cmd, cpu in top],
+        }
 
     def wait_quiet(self, threshold: float, max_wait: float) -> None:
         deadline = time.monotonic() + max_wait
@@ -168,11 +188,16 @@ class ForeignLoad:
             if load["cores"] < threshold:
                 return
             if time.monotonic() > deadline:
-                print(f"  machine still busy after {max_wait:.0f} s; running anyway",
-                      file=sys.stderr)
+                print(
+                    f"  machine still busy after {max_wait:.0f} s; running anyway", file=sys.stderr
+                )
                 return
-            print(f"  waiting for a quiet machine: other processes use "
-                  f"{load['cores']:.2f} cores ({load['top'][:1]})", file=sys.stderr, flush=True)
+            print(
+                f"  waiting for a quiet machine: other processes use "
+                f"{load['cores']:.2f} cores ({load['top'][:1]})",
+                file=sys.stderr,
+                flush=True,
+            )
 
 
 # --------------------------------------------------------------------------- launcher
@@ -184,8 +209,9 @@ def launcher_main() -> None:
     for line in sys.stdin:
         argv = json.loads(line)
         proc = subprocess.run(argv, capture_output=True, text=True)
-        sys.stdout.write(json.dumps({"rc": proc.returncode, "out": proc.stdout,
-                                     "err": proc.stderr}) + "\n")
+        sys.stdout.write(
+            json.dumps({"rc": proc.returncode, "out": proc.stdout, "err": proc.stderr}) + "\n"
+        )
         sys.stdout.flush()
 
 
@@ -193,7 +219,9 @@ class Launcher:
     def __init__(self) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, __file__, "--launcher"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
         )
 
     def run(self, argv: list[str]) -> dict[str, Any]:
@@ -227,8 +255,13 @@ def worker_main(spec: dict[str, Any]) -> None:
     maxrss_at_start = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     if "fetch" in spec or "binary" in spec:
         _patch_snapshot(spec.get("fetch"), spec.get("binary", False))  # experiments only
-    ledger = Ledger(Settings(home=Path(spec["home"]), database_url=spec.get("url"),
-                             database_schema=spec.get("schema") or "public"))
+    ledger = Ledger(
+        Settings(
+            home=Path(spec["home"]),
+            database_url=spec.get("url"),
+            database_schema=spec.get("schema") or "public",
+        )
+    )
     gc.collect()
     rss_before = _proc_status_kb("VmRSS")
     maxrss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -247,19 +280,23 @@ def worker_main(spec: dict[str, Any]) -> None:
     ledger.close()
     if not report.ok:
         raise SystemExit(f"verify found problems: {report.as_dict()['first_problem']}")
-    print(json.dumps({
-        "events": report.events_checked,
-        "wall_s": wall,
-        "report_s": report.elapsed_seconds,
-        "eps": report.events_checked / wall,
-        "maxrss_at_start_kb": maxrss_at_start,
-        "maxrss_before_kb": maxrss_before,
-        "rss_before_kb": rss_before,
-        "maxrss_after_kb": maxrss_after,
-        "maxrss_delta_kb": maxrss_after - rss_before,
-        "hwm_delta_kb": (hwm_after - rss_before) if hwm_reset else None,
-        "tracemalloc_peak_b": traced_peak,
-    }))
+    print(
+        json.dumps(
+            {
+                "events": report.events_checked,
+                "wall_s": wall,
+                "report_s": report.elapsed_seconds,
+                "eps": report.events_checked / wall,
+                "maxrss_at_start_kb": maxrss_at_start,
+                "maxrss_before_kb": maxrss_before,
+                "rss_before_kb": rss_before,
+                "maxrss_after_kb": maxrss_after,
+                "maxrss_delta_kb": maxrss_after - rss_before,
+                "hwm_delta_kb": (hwm_after - rss_before) if hwm_reset else None,
+                "tracemalloc_peak_b": traced_peak,
+            }
+        )
+    )
 
 
 def _patch_snapshot(fetch: int | None, binary: bool) -> None:
@@ -298,14 +335,25 @@ def sample_state() -> tuple[str, bytes]:
     transcoder = JSONTranscoder()
     Ledger.register_transcodings(Ledger.__new__(Ledger), transcoder)
     mapper: Mapper[Any] = Mapper(transcoder=transcoder)
-    context = EventContext(actor="u_3f9c2a71d4e8", agency_id=uuid.UUID(int=7),
-                           request_id=uuid.uuid4().hex, source="203.0.113.42",
-                           reason="顧客からの電話で住所変更")
+    context = EventContext(
+        actor="u_3f9c2a71d4e8",
+        agency_id=uuid.UUID(int=7),
+        request_id=uuid.uuid4().hex,
+        source="203.0.113.42",
+        reason="顧客からの電話で住所変更",
+    )
     customer = Customer.register(
-        context, today=date(2025, 4, 1), kind="person", name="山田 太郎",
-        kana="ヤマダ タロウ", birth_date=date(1980, 5, 17), postal_code="150-0002",
-        address="東京都渋谷区渋谷2丁目21-1", phones=["03-1234-5678"],
-        email="taro.yamada@example.co.jp", agent_id="agent-0042",
+        context,
+        today=date(2025, 4, 1),
+        kind="person",
+        name="山田 太郎",
+        kana="ヤマダ タロウ",
+        birth_date=date(1980, 5, 17),
+        postal_code="150-0002",
+        address="東京都渋谷区渋谷2丁目21-1",
+        phones=["03-1234-5678"],
+        email="taro.yamada@example.co.jp",
+        agent_id="agent-0042",
     )
     customer.collect_events()
     customer.change(context, today=date(2025, 4, 1), address="東京都新宿区西新宿2-8-1")
@@ -385,13 +433,16 @@ class BarePostgres(Contender):
         names = {"s": Identifier(schema)}
         with self.conn.transaction():
             self.conn.execute(SQL("CREATE SCHEMA IF NOT EXISTS {s}").format(**names))
-            self.conn.execute(SQL(
-                "CREATE TABLE {s}.stored_events (originator_id uuid NOT NULL, "
-                "originator_version bigint NOT NULL, topic text, state bytea, "
-                "notification_id bigserial, PRIMARY KEY (originator_id, originator_version))"
-            ).format(**names))
-            self.conn.execute(SQL(
-                "CREATE UNIQUE INDEX ON {s}.stored_events (notification_id)").format(**names))
+            self.conn.execute(
+                SQL(
+                    "CREATE TABLE {s}.stored_events (originator_id uuid NOT NULL, "
+                    "originator_version bigint NOT NULL, topic text, state bytea, "
+                    "notification_id bigserial, PRIMARY KEY (originator_id, originator_version))"
+                ).format(**names)
+            )
+            self.conn.execute(
+                SQL("CREATE UNIQUE INDEX ON {s}.stored_events (notification_id)").format(**names)
+            )
         self.insert = SQL(
             "INSERT INTO {s}.stored_events (originator_id, originator_version, topic, state) "
             "VALUES (%s, %s, %s, %s) RETURNING notification_id"
@@ -401,8 +452,9 @@ class BarePostgres(Contender):
         conn, insert = self.conn, self.insert
         cur = conn.cursor()
         for e in events:
-            cur.execute(insert, (e.originator_id, e.originator_version, e.topic, e.state),
-                        prepare=True)
+            cur.execute(
+                insert, (e.originator_id, e.originator_version, e.topic, e.state), prepare=True
+            )
             cur.fetchone()
             conn.commit()
 
@@ -461,8 +513,7 @@ class BareSQLite(Contender):
 def postgres_env(url: str, schema: str, *, chained: bool) -> dict[str, str]:
     from infra.settings import Settings
 
-    env = Settings(home=Path("/nonexistent"), database_url=url,
-                   database_schema=schema).store_env()
+    env = Settings(home=Path("/nonexistent"), database_url=url, database_schema=schema).store_env()
     if not chained:
         del env["APPLICATION_RECORDER_TOPIC"]
     return env
@@ -491,8 +542,9 @@ def ensure_schema(url: str, schema: str) -> None:
 # --------------------------------------------------------------------------- append benchmark
 
 
-def guarded(guard: ForeignLoad | None, attempt: Any, label: str, max_redo: int = 5
-            ) -> tuple[Any, int]:
+def guarded(
+    guard: ForeignLoad | None, attempt: Any, label: str, max_redo: int = 5
+) -> tuple[Any, int]:
     """Runs attempt(); if other processes were busy meanwhile, waits for quiet and runs a
     fresh attempt instead (at most max_redo times). Returns the result and the redo count."""
     for redo in range(max_redo + 1):
@@ -503,15 +555,23 @@ def guarded(guard: ForeignLoad | None, attempt: Any, label: str, max_redo: int =
         load = guard.take()
         if load["cores"] < QUIET_CORES or redo == max_redo:
             return result, redo
-        print(f"  [{label}] other processes used {load['cores']:.2f} cores "
-              f"({load['top'][:1]}): discarded, waiting for quiet to redo",
-              file=sys.stderr, flush=True)
+        print(
+            f"  [{label}] other processes used {load['cores']:.2f} cores "
+            f"({load['top'][:1]}): discarded, waiting for quiet to redo",
+            file=sys.stderr,
+            flush=True,
+        )
         guard.wait_quiet(QUIET_CORES, 600)
     raise AssertionError("unreachable")
 
 
-def run_appends(contenders: list[Contender], source: EventSource, sizes: dict[str, int],
-                label: str, guard: ForeignLoad | None = None) -> dict[str, Any]:
+def run_appends(
+    contenders: list[Contender],
+    source: EventSource,
+    sizes: dict[str, int],
+    label: str,
+    guard: ForeignLoad | None = None,
+) -> dict[str, Any]:
     import gc
 
     # Unmeasured warm-up: pools open, statements prepared, tables touched.
@@ -526,15 +586,14 @@ def run_appends(contenders: list[Contender], source: EventSource, sizes: dict[st
     n = len(contenders)
     for kind in ("single", "batch"):
         for r in range(sizes["rounds"]):
-            order = contenders[r % n:] + contenders[:r % n]
+            order = contenders[r % n :] + contenders[: r % n]
 
             def attempt(kind: str = kind, order: list[Any] = order) -> dict[str, float]:
                 # Fresh events on every attempt: a discarded attempt's rows stay stored.
                 if kind == "single":
                     events = source.take(sizes["single"])
                 else:
-                    batches = [source.take(sizes["batch_size"])
-                               for _ in range(sizes["batches"])]
+                    batches = [source.take(sizes["batch_size"]) for _ in range(sizes["batches"])]
                     events = [e for b in batches for e in b]
                 figures = {}
                 for c in order:
@@ -551,9 +610,12 @@ def run_appends(contenders: list[Contender], source: EventSource, sizes: dict[st
             results["redone"][kind] += redone
             for name, eps in figures.items():
                 results[name][kind].append(eps)
-            print(f"  [{label}] {kind} round {r + 1}/{sizes['rounds']}: " + ", ".join(
-                f"{c.name} {figures[c.name]:,.0f} ev/s" for c in contenders),
-                file=sys.stderr, flush=True)
+            print(
+                f"  [{label}] {kind} round {r + 1}/{sizes['rounds']}: "
+                + ", ".join(f"{c.name} {figures[c.name]:,.0f} ev/s" for c in contenders),
+                file=sys.stderr,
+                flush=True,
+            )
     return results
 
 
@@ -578,7 +640,9 @@ def chain_scans(url: str, schema: str) -> dict[str, int]:
     with psycopg.connect(url) as conn:
         row = conn.execute(
             "SELECT seq_scan, seq_tup_read, idx_scan, n_live_tup FROM pg_stat_user_tables "
-            "WHERE schemaname = %s AND relname = 'stored_events'", (schema,)).fetchone()
+            "WHERE schemaname = %s AND relname = 'stored_events'",
+            (schema,),
+        ).fetchone()
     assert row is not None
     return dict(zip(("seq_scan", "seq_tup_read", "idx_scan", "rows"), row, strict=True))
 
@@ -601,28 +665,39 @@ def settle_sqlite(path: Path) -> None:
     conn.close()
 
 
-def verify_runs(launcher: Launcher, specs: dict[str, dict[str, Any]], runs: int,
-                guard: ForeignLoad | None = None) -> dict[str, dict[str, Any]]:
+def verify_runs(
+    launcher: Launcher,
+    specs: dict[str, dict[str, Any]],
+    runs: int,
+    guard: ForeignLoad | None = None,
+) -> dict[str, dict[str, Any]]:
     """Timed runs interleaved across backends, then one tracemalloc run each."""
-    out: dict[str, dict[str, Any]] = {b: {"timed": [], "traced": None, "redone": 0}
-                                      for b in specs}
+    out: dict[str, dict[str, Any]] = {b: {"timed": [], "traced": None, "redone": 0} for b in specs}
     argv = [sys.executable, __file__, "--worker"]
     backends = list(specs)
     for r in range(runs):
-        for b in backends[r % len(backends):] + backends[:r % len(backends)]:
+        for b in backends[r % len(backends) :] + backends[: r % len(backends)]:
             result, redone = guarded(
-                guard, lambda b=b: launcher.run(argv + [json.dumps({**specs[b], "mode": "timed"})]),
-                f"verify {b}")
+                guard,
+                lambda b=b: launcher.run(argv + [json.dumps({**specs[b], "mode": "timed"})]),
+                f"verify {b}",
+            )
             out[b]["timed"].append(result)
             out[b]["redone"] += redone
-            print(f"  [verify {b}] {result['events']:,} events: {result['eps']:,.0f} ev/s, "
-                  f"ru_maxrss delta {result['maxrss_delta_kb'] / 1024:.1f} MiB",
-                  file=sys.stderr, flush=True)
+            print(
+                f"  [verify {b}] {result['events']:,} events: {result['eps']:,.0f} ev/s, "
+                f"ru_maxrss delta {result['maxrss_delta_kb'] / 1024:.1f} MiB",
+                file=sys.stderr,
+                flush=True,
+            )
     for b in backends:  # memory only: contention does not change it
         result = launcher.run(argv + [json.dumps({**specs[b], "mode": "tracemalloc"})])
         out[b]["traced"] = result
-        print(f"  [verify {b}] tracemalloc peak {result['tracemalloc_peak_b'] / 2**20:.1f} MiB",
-              file=sys.stderr, flush=True)
+        print(
+            f"  [verify {b}] tracemalloc peak {result['tracemalloc_peak_b'] / 2**20:.1f} MiB",
+            file=sys.stderr,
+            flush=True,
+        )
     return out
 
 
@@ -637,35 +712,58 @@ def _verdict(ok: bool) -> str:
     return "PASS" if ok else "FAIL"
 
 
-def render(meta: dict[str, Any], appends: dict[str, Any], verify: dict[str, Any],
-           sizes: dict[str, int], loads: dict[str, Any]) -> str:
+def render(
+    meta: dict[str, Any],
+    appends: dict[str, Any],
+    verify: dict[str, Any],
+    sizes: dict[str, int],
+    loads: dict[str, Any],
+) -> str:
     lines: list[str] = []
     add = lines.append
     add(f"Daicho ledger benchmark ({meta['mode']})")
-    add(f"  machine: nproc={meta['nproc']}, {meta['cpu']}, {meta['mem_gib']:.1f} GiB RAM, "
-        f"kernel {meta['kernel']}")
+    add(
+        f"  machine: nproc={meta['nproc']}, {meta['cpu']}, {meta['mem_gib']:.1f} GiB RAM, "
+        f"kernel {meta['kernel']}"
+    )
     add(f"  {meta['postgres']}")
     add(f"  code: {meta['code']}")
-    add(f"  SQLite {meta['sqlite']}, Python {meta['python']}, eventsourcing "
-        f"{meta['eventsourcing']}, psycopg {meta['psycopg']}")
-    add("  load average (1/5/15 min) at start {:.2f}/{:.2f}/{:.2f}, at end {:.2f}/{:.2f}/{:.2f}"
-        .format(*meta["loadavg_start"], *os.getloadavg()))
-    add(f"  event state: {meta['state_bytes']} bytes JSON ({meta['topic']}), "
-        f"{EVENTS_PER_AGGREGATE} events per aggregate")
+    add(
+        f"  SQLite {meta['sqlite']}, Python {meta['python']}, eventsourcing "
+        f"{meta['eventsourcing']}, psycopg {meta['psycopg']}"
+    )
+    start, end = meta["loadavg_start"], os.getloadavg()
+    add(
+        "  load average (1/5/15 min) at start "
+        + "/".join(f"{x:.2f}" for x in start)
+        + ", at end "
+        + "/".join(f"{x:.2f}" for x in end)
+    )
+    add(
+        f"  event state: {meta['state_bytes']} bytes JSON ({meta['topic']}), "
+        f"{EVENTS_PER_AGGREGATE} events per aggregate"
+    )
     add("")
     backends = [("postgres", "PostgreSQL"), ("sqlite", "SQLite")]
-    roles = [("chained", "chained recorder"), ("plain", "plain library recorder"),
-             ("bare", "bare driver loop")]
+    roles = [
+        ("chained", "chained recorder"),
+        ("plain", "plain library recorder"),
+        ("bare", "bare driver loop"),
+    ]
 
     def fig(xs: list[float]) -> str:
         return f"{_med(xs):>9,.0f} ({min(xs):,.0f}-{max(xs):,.0f})"
 
-    add(f"1. Single-event appends, events/s: median of {sizes['rounds']} rounds x "
-        f"{sizes['single']} appends (min-max)")
+    add(
+        f"1. Single-event appends, events/s: median of {sizes['rounds']} rounds x "
+        f"{sizes['single']} appends (min-max)"
+    )
     add(f"   {'':<24}" + "".join(f"{title:>28}" for _, title in backends))
     for role, title in roles:
-        add(f"   {title:<24}" + "".join(
-            f"{fig(appends[b][role]['single']):>28}" for b, _ in backends))
+        add(
+            f"   {title:<24}"
+            + "".join(f"{fig(appends[b][role]['single']):>28}" for b, _ in backends)
+        )
     ratio_line = f"   {'chained / plain':<24}"
     for b, _ in backends:
         ratio = _med(appends[b]["chained"]["single"]) / _med(appends[b]["plain"]["single"])
@@ -674,8 +772,10 @@ def render(meta: dict[str, Any], appends: dict[str, Any], verify: dict[str, Any]
     add(ratio_line + f"   (target >= {TARGET_APPEND_RATIO})")
     add("")
     bs = sizes["batch_size"]
-    add(f"2. {bs}-event batch appends: median of {sizes['rounds']} rounds x "
-        f"{sizes['batches']} batches; events/s (min-max) and batches/s")
+    add(
+        f"2. {bs}-event batch appends: median of {sizes['rounds']} rounds x "
+        f"{sizes['batches']} batches; events/s (min-max) and batches/s"
+    )
     add(f"   {'':<24}" + "".join(f"{title:>28}{'batches/s':>11}" for _, title in backends))
     for role, title in roles:
         row = f"   {title:<24}"
@@ -690,34 +790,49 @@ def render(meta: dict[str, Any], appends: dict[str, Any], verify: dict[str, Any]
         ratio_line += f"{f'{ratio:.2f} {_verdict(ratio >= TARGET_APPEND_RATIO)}':>28}{'':>11}"
     add(ratio_line + f"   (target >= {TARGET_APPEND_RATIO})")
     scans = appends["postgres"]["chain_scans"]
-    add(f"   PostgreSQL stored_events of the chained contender after sections 1-2: "
+    add(
+        f"   PostgreSQL stored_events of the chained contender after sections 1-2: "
         f"{scans['rows']:,} rows, {scans['seq_scan']:,} sequential scans reading "
-        f"{scans['seq_tup_read']:,} rows, {scans['idx_scan']:,} index scans")
+        f"{scans['seq_tup_read']:,} rows, {scans['idx_scan']:,} index scans"
+    )
     add("")
     small, large = sizes["verify_small"], sizes["verify_large"]
-    add(f"3. verify (services.audit.verify_ledger), each run in a fresh process; "
-        f"median of {sizes['verify_runs']} run(s)")
+    add(
+        f"3. verify (services.audit.verify_ledger), each run in a fresh process; "
+        f"median of {sizes['verify_runs']} run(s)"
+    )
     add(f"   {'':<40}" + "".join(f"{title:>16}" for _, title in backends))
     for n in (small, large):
-        add(f"   {f'events/s at {n:,} events':<40}" + "".join(
-            f"{_med([r['eps'] for r in verify[b][n]['timed']]):>16,.0f}" for b, _ in backends))
+        add(
+            f"   {f'events/s at {n:,} events':<40}"
+            + "".join(
+                f"{_med([r['eps'] for r in verify[b][n]['timed']]):>16,.0f}" for b, _ in backends
+            )
+        )
     for n in (small, large):
-        add(f"   {f'seconds at {n:,} events':<40}" + "".join(
-            f"{_med([r['wall_s'] for r in verify[b][n]['timed']]):>16.2f}" for b, _ in backends))
+        add(
+            f"   {f'seconds at {n:,} events':<40}"
+            + "".join(
+                f"{_med([r['wall_s'] for r in verify[b][n]['timed']]):>16.2f}" for b, _ in backends
+            )
+        )
     for n in (small, large):
-        add(f"   {f'fill time at {n:,} (not measured)':<40}" + "".join(
-            f"{verify[b][n]['fill_s']:>15.1f}s" for b, _ in backends))
+        add(
+            f"   {f'fill time at {n:,} (not measured)':<40}"
+            + "".join(f"{verify[b][n]['fill_s']:>15.1f}s" for b, _ in backends)
+        )
     eps_pg = _med([r["eps"] for r in verify["postgres"][small]["timed"]])
-    add(f"   verify >= {TARGET_VERIFY_EPS:,} events/s on PostgreSQL at {small:,}: "
-        f"{eps_pg:,.0f}  {_verdict(eps_pg >= TARGET_VERIFY_EPS)}")
+    add(
+        f"   verify >= {TARGET_VERIFY_EPS:,} events/s on PostgreSQL at {small:,}: "
+        f"{eps_pg:,.0f}  {_verdict(eps_pg >= TARGET_VERIFY_EPS)}"
+    )
     add("")
     add(f"   peak memory of the verifier, {small:,} vs {large:,} events (MiB)")
     add(f"   {'':<40}" + "".join(f"{title:>16}" for _, title in backends))
     measures = [
         ("ru_maxrss - RSS before verify", lambda r: r["maxrss_delta_kb"] / 1024, "timed"),
         ("VmHWM (reset) - RSS before", lambda r: (r["hwm_delta_kb"] or 0) / 1024, "timed"),
-        ("tracemalloc peak (separate run)", lambda r: r["tracemalloc_peak_b"] / 2**20,
-         "traced"),
+        ("tracemalloc peak (separate run)", lambda r: r["tracemalloc_peak_b"] / 2**20, "traced"),
     ]
     memory_ok = True
     for title, get, kind in measures:
@@ -727,8 +842,10 @@ def render(meta: dict[str, Any], appends: dict[str, Any], verify: dict[str, Any]
                 data = verify[b][n][kind]
                 values[b, n] = _med([get(r) for r in data]) if kind == "timed" else get(data)
         for n in (small, large):
-            add(f"   {f'{title} @ {n:,}':<40}" + "".join(
-                f"{values[b, n]:>16.2f}" for b, _ in backends))
+            add(
+                f"   {f'{title} @ {n:,}':<40}"
+                + "".join(f"{values[b, n]:>16.2f}" for b, _ in backends)
+            )
         row = f"   {f'  ratio {large:,} / {small:,}':<40}"
         for b, _ in backends:
             ratio = values[b, large] / values[b, small] if values[b, small] else float("inf")
@@ -739,34 +856,56 @@ def render(meta: dict[str, Any], appends: dict[str, Any], verify: dict[str, Any]
         add(row + f"   (target <= {TARGET_MEMORY_RATIO})")
     from infra.postgres_store import PostgresChainSnapshot
 
-    add(f"   (PostgreSQL snapshots stream {PostgresChainSnapshot.FETCH:,} rows per FETCH; "
-        "the peak is flat only once N is above ~2 pages)")
-    add("   (RSS before verify, ru_maxrss at worker start: " + ", ".join(
-        f"{title} {_med([r['rss_before_kb'] for r in verify[b][small]['timed']]) / 1024:.0f}/"
-        f"{_med([r['maxrss_at_start_kb'] for r in verify[b][small]['timed']]) / 1024:.0f} MiB"
-        for b, title in backends) + ")")
+    add(
+        f"   (PostgreSQL snapshots stream {PostgresChainSnapshot.FETCH:,} rows per FETCH; "
+        "the peak is flat only once N is above ~2 pages)"
+    )
+    add(
+        "   (RSS before verify, ru_maxrss at worker start: "
+        + ", ".join(
+            f"{title} {_med([r['rss_before_kb'] for r in verify[b][small]['timed']]) / 1024:.0f}/"
+            f"{_med([r['maxrss_at_start_kb'] for r in verify[b][small]['timed']]) / 1024:.0f} MiB"
+            for b, title in backends
+        )
+        + ")"
+    )
     add("")
-    add("Other processes' CPU per phase, including discarded rounds and waits "
-        "(0 = machine to ourselves)")
+    add(
+        "Other processes' CPU per phase, including discarded rounds and waits "
+        "(0 = machine to ourselves)"
+    )
     for phase, load in loads.items():
         top = f"; top: {load['top'][0][0]} {load['top'][0][1]} s" if load["top"] else ""
         add(f"   {phase:<28} {load['cores']:.2f} cores over {load['wall_s']:.0f} s{top}")
-    add(f"   rounds discarded and redone because other processes used >= {QUIET_CORES} cores: "
-        + ", ".join(f"{title} appends single {appends[b]['redone']['single']} batch "
-                    f"{appends[b]['redone']['batch']}" for b, title in backends)
-        + ", verify " + ", ".join(f"{title} {sum(verify[b][n]['redone'] for n in verify[b])}"
-                                  for b, title in backends))
+    add(
+        f"   rounds discarded and redone because other processes used >= {QUIET_CORES} cores: "
+        + ", ".join(
+            f"{title} appends single {appends[b]['redone']['single']} batch "
+            f"{appends[b]['redone']['batch']}"
+            for b, title in backends
+        )
+        + ", verify "
+        + ", ".join(
+            f"{title} {sum(verify[b][n]['redone'] for n in verify[b])}" for b, title in backends
+        )
+    )
     add("")
     add("Targets")
     for b, title in backends:
         for kind, label in (("single", "single append"), ("batch", "batch append ")):
             ratio = appends[b][f"{kind}_ratio"]
-            add(f"   chained {label} >= {TARGET_APPEND_RATIO} x plain ({title}): "
-                f"{ratio:.2f}  {_verdict(ratio >= TARGET_APPEND_RATIO)}")
-    add(f"   verify >= {TARGET_VERIFY_EPS:,} events/s on PostgreSQL: {eps_pg:,.0f}  "
-        f"{_verdict(eps_pg >= TARGET_VERIFY_EPS)}")
-    add(f"   verify peak memory at {large:,} within {TARGET_MEMORY_RATIO} x {small:,} "
-        f"(ru_maxrss and tracemalloc, both backends): {_verdict(memory_ok)}")
+            add(
+                f"   chained {label} >= {TARGET_APPEND_RATIO} x plain ({title}): "
+                f"{ratio:.2f}  {_verdict(ratio >= TARGET_APPEND_RATIO)}"
+            )
+    add(
+        f"   verify >= {TARGET_VERIFY_EPS:,} events/s on PostgreSQL: {eps_pg:,.0f}  "
+        f"{_verdict(eps_pg >= TARGET_VERIFY_EPS)}"
+    )
+    add(
+        f"   verify peak memory at {large:,} within {TARGET_MEMORY_RATIO} x {small:,} "
+        f"(ru_maxrss and tracemalloc, both backends): {_verdict(memory_ok)}"
+    )
     return "\n".join(lines)
 
 
@@ -778,29 +917,39 @@ def machine_meta(url: str, mode: str, state: bytes, topic: str) -> dict[str, Any
 
     with psycopg.connect(url) as conn:
         pg = conn.execute("SELECT version()").fetchone()[0]  # type: ignore[index]
-        settings = dict(conn.execute(
-            "SELECT name, setting FROM pg_settings WHERE name IN "
-            "('shared_buffers', 'synchronous_commit', 'fsync', 'wal_sync_method')"
-        ).fetchall())
+        settings = dict(
+            conn.execute(
+                "SELECT name, setting FROM pg_settings WHERE name IN "
+                "('shared_buffers', 'synchronous_commit', 'fsync', 'wal_sync_method')"
+            ).fetchall()
+        )
     cpu = "?"
     try:
         with open("/proc/cpuinfo") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f
-                       if line.startswith("model name"))
+            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     return {
         "mode": mode,
         "nproc": subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip(),
-        "cpu": cpu, "mem_gib": mem, "kernel": platform.release(),
-        "postgres": pg.split(" on ")[0] + " (shared_buffers " + str(
-            int(settings.get("shared_buffers", "0")) * 8 // 1024) + " MiB, fsync "
-        + settings.get("fsync", "?") + ", synchronous_commit "
-        + settings.get("synchronous_commit", "?") + ")",
-        "sqlite": sqlite3.sqlite_version, "python": platform.python_version(),
-        "eventsourcing": version("eventsourcing"), "psycopg": version("psycopg"),
-        "state_bytes": len(state), "topic": topic,
+        "cpu": cpu,
+        "mem_gib": mem,
+        "kernel": platform.release(),
+        "postgres": pg.split(" on ")[0]
+        + " (shared_buffers "
+        + str(int(settings.get("shared_buffers", "0")) * 8 // 1024)
+        + " MiB, fsync "
+        + settings.get("fsync", "?")
+        + ", synchronous_commit "
+        + settings.get("synchronous_commit", "?")
+        + ")",
+        "sqlite": sqlite3.sqlite_version,
+        "python": platform.python_version(),
+        "eventsourcing": version("eventsourcing"),
+        "psycopg": version("psycopg"),
+        "state_bytes": len(state),
+        "topic": topic,
         "loadavg_start": os.getloadavg(),
         "code": _code_version(),
     }
@@ -808,15 +957,19 @@ def machine_meta(url: str, mode: str, state: bytes, topic: str) -> dict[str, Any
 
 def _code_version() -> str:
     """The commit measured, and whether the measured code differs from it."""
+
     def git(*args: str) -> str:
-        return subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True,
-                              text=True).stdout.strip()
+        return subprocess.run(
+            ["git", "-C", str(ROOT), *args], capture_output=True, text=True
+        ).stdout.strip()
 
     changed = git("status", "--porcelain", "--", "infra", "services", "domain")
     return f"commit {git('rev-parse', '--short', 'HEAD')}" + (
-        " + uncommitted changes in " + ", ".join(sorted({line[3:].split("/")[0] for line in
-                                                         changed.splitlines()}))
-        if changed else " (infra/, services/, domain/ unmodified)")
+        " + uncommitted changes in "
+        + ", ".join(sorted({line[3:].split("/")[0] for line in changed.splitlines()}))
+        if changed
+        else " (infra/, services/, domain/ unmodified)"
+    )
 
 
 # --------------------------------------------------------------------------- main
@@ -826,14 +979,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run")
     parser.add_argument("--json", type=Path, help="also write the raw results here")
-    parser.add_argument("--pg-url", default=os.environ.get("DAICHO_BENCH_PG_URL",
-                                                           DEFAULT_PG_URL))
-    parser.add_argument("--no-wait", action="store_true",
-                        help="start at once, even if other processes keep the CPUs busy")
-    parser.add_argument("--no-redo", action="store_true",
-                        help="keep rounds during which other processes were busy")
-    parser.add_argument("--max-wait", type=float, default=1800.0,
-                        help="longest wait for a quiet machine, in seconds")
+    parser.add_argument("--pg-url", default=os.environ.get("DAICHO_BENCH_PG_URL", DEFAULT_PG_URL))
+    parser.add_argument(
+        "--no-wait",
+        action="store_true",
+        help="start at once, even if other processes keep the CPUs busy",
+    )
+    parser.add_argument(
+        "--no-redo", action="store_true", help="keep rounds during which other processes were busy"
+    )
+    parser.add_argument(
+        "--max-wait",
+        type=float,
+        default=1800.0,
+        help="longest wait for a quiet machine, in seconds",
+    )
     args = parser.parse_args()
     sizes = QUICK if args.quick else FULL
     launcher = Launcher()  # first, while this process is still small
@@ -902,8 +1062,9 @@ def main() -> None:
             from infra.ledger import Ledger
             from infra.settings import Settings
 
-            pg_settings = Settings(home=tmp_path / "verify-pg", database_url=url,
-                                   database_schema="verify")
+            pg_settings = Settings(
+                home=tmp_path / "verify-pg", database_url=url, database_schema="verify"
+            )
             lite_settings = Settings(home=tmp_path / "verify-sqlite")
             specs = {
                 "postgres": {"home": str(pg_settings.home), "url": url, "schema": "verify"},
@@ -913,15 +1074,24 @@ def main() -> None:
             sources = {b: EventSource(topic, state) for b in ledgers}
             verify: dict[str, Any] = {"postgres": {}, "sqlite": {}}
             filled = 0
-            for n, batch in ((sizes["verify_small"], sizes["fill_small_batch"]),
-                             (sizes["verify_large"], sizes["fill_large_batch"])):
+            for n, batch in (
+                (sizes["verify_small"], sizes["fill_small_batch"]),
+                (sizes["verify_large"], sizes["fill_large_batch"]),
+            ):
                 fills = {}
                 for b, ledger in ledgers.items():
-                    print(f"  [verify {b}] filling to {n:,} events in batches of {batch}",
-                          file=sys.stderr, flush=True)
+                    print(
+                        f"  [verify {b}] filling to {n:,} events in batches of {batch}",
+                        file=sys.stderr,
+                        flush=True,
+                    )
                     fills[b] = fill(ledger.recorder, sources[b], n - filled, batch)
-                    print(f"  [verify {b}] filled in {fills[b]:.1f} s "
-                          f"({(n - filled) / fills[b]:,.0f} ev/s)", file=sys.stderr, flush=True)
+                    print(
+                        f"  [verify {b}] filled in {fills[b]:.1f} s "
+                        f"({(n - filled) / fills[b]:,.0f} ev/s)",
+                        file=sys.stderr,
+                        flush=True,
+                    )
                 settle_postgres(url, "verify")
                 settle_sqlite(lite_settings.sqlite_path)
                 filled = n
@@ -936,12 +1106,21 @@ def main() -> None:
             text = render(meta, appends, verify, sizes, loads)
             print(text)
             if args.json:
-                args.json.write_text(json.dumps(
-                    {"meta": meta, "sizes": sizes, "appends": appends,
-                     "loads": loads,
-                     "verify": {b: {str(n): v for n, v in d.items()}
-                                for b, d in verify.items()}},
-                    indent=1, default=str))
+                args.json.write_text(
+                    json.dumps(
+                        {
+                            "meta": meta,
+                            "sizes": sizes,
+                            "appends": appends,
+                            "loads": loads,
+                            "verify": {
+                                b: {str(n): v for n, v in d.items()} for b, d in verify.items()
+                            },
+                        },
+                        indent=1,
+                        default=str,
+                    )
+                )
     finally:
         for c in contenders:
             try:
@@ -950,8 +1129,7 @@ def main() -> None:
                 pass
         launcher.close()
         with psycopg.connect(args.pg_url, autocommit=True) as admin:
-            admin.execute(SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                Identifier(dbname)))
+            admin.execute(SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(Identifier(dbname)))
 
 
 if __name__ == "__main__":
