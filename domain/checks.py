@@ -78,13 +78,14 @@ def calendar_date(value: Any, field: str) -> date:
 
 
 def utc_instant(value: Any, field: str) -> datetime:
-    """A timezone-aware instant in UTC, stored with the standard UTC tzinfo."""
-    if not isinstance(value, datetime) or value.tzinfo is None:
+    """A timezone-aware instant, recorded in UTC (a front end sends +09:00)."""
+    if not isinstance(value, datetime) or value.utcoffset() is None:
         raise DomainError(field, "must be a date and time with a timezone")
-    offset = value.utcoffset()
-    if offset is None or offset.total_seconds() != 0:
-        raise DomainError(field, "must be in UTC")
-    return value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        # 0001-01-01T00:00+09:00 is an instant before the first one Python can hold.
+        raise DomainError(field, "is outside the range of dates that can be recorded") from None
 
 
 def yen(value: Any, field: str) -> int:

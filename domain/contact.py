@@ -108,9 +108,9 @@ class ContactRecord(Aggregate):
     ) -> ContactRecord:
         """Record a contact with a customer of the context's agency.
 
-        `occurred_at` must be in UTC: local times are converted at the edge, where the
-        agency's timezone is known. It is when the contact took place, so not later than
-        `now` (passed in because the domain has no clock), give or take clock skew.
+        `occurred_at` is when the contact took place, in any zone (recorded in UTC), so
+        not later than `now` (passed in because the domain has no clock), give or take
+        clock skew.
         """
         occurred_at = checks.utc_instant(occurred_at, "occurred_at")
         if occurred_at > now + CLOCK_SKEW:

@@ -7,7 +7,7 @@ an absent field is UNSET (left alone) while null clears it.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -204,13 +204,6 @@ class ContactCreate(Request):
     products_proposed: Products = msgspec.field(default_factory=list)
     recommended_product: Annotated[str, Meta(max_length=200)] | None = None
     recommendation_reason: Annotated[str, Meta(max_length=4000)] | None = None
-
-    def __post_init__(self) -> None:
-        # The ledger keeps instants in UTC; a front end sends local time (+09:00). A
-        # time without an offset stays as it is, for the domain to refuse: its zone
-        # is unknown.
-        if self.occurred_at.tzinfo is not None:
-            self.occurred_at = self.occurred_at.astimezone(UTC)
 
 
 class Contact(Struct, omit_defaults=True):

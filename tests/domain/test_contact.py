@@ -132,7 +132,7 @@ def test_structured_fields_are_refused_on_kinds_they_do_not_belong_to(
     ("field", "value"),
     [
         ("occurred_at", datetime(2024, 4, 1, 10, 30)),
-        ("occurred_at", datetime(2024, 4, 1, 10, 30, tzinfo=ZoneInfo("Asia/Tokyo"))),
+        ("occurred_at", datetime(1, 1, 1, 0, 0, tzinfo=ZoneInfo("Asia/Tokyo"))),
         ("occurred_at", "2024-04-01T01:30:00Z"),
         ("channel", "fax"),
         ("kind", "gossip"),
