@@ -170,12 +170,27 @@ class Policy(Aggregate):
         """
         require_same_agency(context, self.agency_id)
         checked = check_each(fields, _checked)
+        self._require_same_identity(checked)
         _require_end_after_start(
             checked.get("start_date", self.start_date), checked.get("end_date", self.end_date)
         )
         changes = field_changes(self, checked)
         if changes:
             self.trigger_event(self.Changed, context=context, changes=changes)
+
+    def _require_same_identity(self, checked: Mapping[str, Any]) -> None:
+        """The insurer and number may be re-spelled (全角 to 半角, say), not replaced: the
+        policy's id is derived from them, and a policy under another number is another
+        policy (registering it is what finds one already there)."""
+        insurer = checked.get("insurer", self.insurer)
+        policy_number = checked.get("policy_number", self.policy_number)
+        if natural_key(insurer, policy_number) != natural_key(self.insurer, self.policy_number):
+            field = "policy_number" if "policy_number" in checked else "insurer"
+            raise DomainError(
+                field,
+                "identifies the policy and can only be re-spelled, not replaced: register "
+                "the policy under the right insurer and number, and cancel this one",
+            )
 
     def change_status(self, context: EventContext, status: str) -> None:
         """Move the policy to another status, if its current status allows that move."""

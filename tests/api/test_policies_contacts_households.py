@@ -163,6 +163,14 @@ def test_the_same_policy_cannot_be_registered_twice(api: Api) -> None:
     again = api.post("/api/v1/policies", json={**body, "policy_number": "ＤＵＰ－１"})
     assert again.status_code == 409  # the same number typed in full width
     assert again.json()["existing_id"] == first.json()["id"]  # where the front end goes next
+    other = api.post("/api/v1/policies", json={**body, "policy_number": "DUP-2"}).json()
+    renumbered = api.patch(
+        f"/api/v1/policies/{other['id']}",
+        json={"policy_number": "DUP-1"},
+        headers={"If-Match": '"1"'},
+    )
+    assert renumbered.status_code == 422  # else two policies would be DUP-1
+    assert renumbered.json()["errors"][0]["pointer"] == "/policy_number"
 
 
 def test_query_parameter_errors_point_at_the_parameter_as_sent(api: Api) -> None:
@@ -200,6 +208,10 @@ def test_a_contact_in_local_time_is_kept_in_utc_and_one_without_offset_refused(
     naive = api.post("/api/v1/contacts", json={**base, "occurred_at": "2026-12-03T10:00:00"})
     assert naive.status_code == 422
     assert naive.json()["errors"][0]["pointer"] == "/occurred_at"
+    for edge in ("0001-01-01T00:00:00+09:00", "9999-12-31T23:59:59-09:00"):
+        beyond = api.post("/api/v1/contacts", json={**base, "occurred_at": edge})
+        assert beyond.status_code in (400, 422), beyond.text
+        assert beyond.json()["errors"][0]["pointer"] == "/occurred_at"
 
 
 def test_an_invalid_choice_is_answered_with_the_valid_ones(api: Api) -> None:

@@ -179,9 +179,23 @@ def test_forbidden_status_transitions_are_refused(
 def test_a_cancelled_policy_can_still_be_corrected(context: EventContext) -> None:
     policy = register_auto_policy(context, status="cancelled")
 
-    policy.change(context, policy_number="AUTO-0000124")
+    policy.change(context, premium=48_000)
 
-    assert policy.policy_number == "AUTO-0000124"
+    assert policy.premium == 48_000
+
+
+def test_a_policy_number_can_be_re_spelled_but_not_replaced(context: EventContext) -> None:
+    # Its id is derived from insurer and number: another number would be a second
+    # policy under the first one's id, which registering it would not find.
+    policy = register_auto_policy(context)
+
+    policy.change(context, policy_number="ＡＵＴＯ－００００１２３")
+    assert policy.policy_number == "ＡＵＴＯ－００００１２３"
+    for fields in ({"policy_number": "AUTO-0000124"}, {"insurer": "損保ジャパン"}):
+        with pytest.raises(DomainError) as error:
+            policy.change(context, **fields)
+        assert error.value.field in fields
+        assert "register the policy under the right insurer and number" in str(error.value)
 
 
 def test_another_agency_cannot_change_the_policy(
