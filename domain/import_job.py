@@ -1,7 +1,8 @@
 """An import job: one spreadsheet file brought into the ledger by `system:import:<id>`.
 
 The job is recorded so that every event it caused (actor `system:import:<job id>`) leads
-back to the exact file: its SHA-256, its encoding and what became of each row.
+back to the exact file (its SHA-256, its encoding, what became of each row) and to who
+ran it: the job's own events carry that person's id as their actor.
 """
 
 from __future__ import annotations

@@ -265,15 +265,17 @@ def run_import(
         rows_rejected=list(parsed.rejected),
         ignored_columns=list(parsed.ignored_columns),
     )
-    import_meta = RequestMeta(
+    # The job's own events carry who ran it; the records' events carry the job, which
+    # leads to the file and, through its Started event, to that person.
+    job_context = meta.for_agency(agency.id).context()
+    context = RequestMeta(
         actor=f"system:import:{job_id}",
         agency_id=agency.id,
         request_id=meta.request_id,
         source=meta.source,
-    )
-    context = import_meta.context()
+    ).context()
     job_record = ImportJob.start(
-        context,
+        job_context,
         id=job_id,
         file_sha256=summary.file_sha256,
         file_size=len(data),
@@ -293,7 +295,7 @@ def run_import(
     except Exception as error:
         # The rows saved so far stay saved; the job's record says it stopped, and why.
         job_record.abort(
-            context, error_type=type(error).__name__, rows_imported=summary.rows_imported
+            job_context, error_type=type(error).__name__, rows_imported=summary.rows_imported
         )
         if not dry_run:
             ledger.save(job_record)
@@ -304,7 +306,7 @@ def run_import(
     summary.policies_created = len(job.policies_created)
     summary.policies_updated = len(job.policies_updated)
     job_record.complete(
-        context,
+        job_context,
         customers_created=summary.customers_created,
         customers_matched=summary.customers_matched,
         policies_created=summary.policies_created,

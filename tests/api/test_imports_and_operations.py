@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from uuid import UUID
 
 import pytest
 
@@ -24,6 +25,13 @@ def test_import_upload_reports_rejected_rows(api: Api) -> None:
     assert [row["line"] for row in summary["rows_rejected"]] == [7, 15, 24, 33]
     found = api.get("/api/v1/customers", params={"limit": 200}).json()["items"]
     assert len(found) == 25
+    # Who ran it: the job's events carry the uploader; the records' events, the job.
+    ledger = api.client.app.state.runtime.ledger
+    manager = api.get("/api/v1/auth/me", role="manager").json()["user_id"]
+    job_events = ledger.events.get(UUID(summary["job_id"]))
+    assert {event.context.actor for event in job_events} == {manager}
+    customer_events = list(ledger.events.get(UUID(found[0]["id"])))
+    assert customer_events[0].context.actor == f"system:import:{summary['job_id']}"
 
 
 def test_import_upload_over_the_limit_is_413_and_starts_no_job(api: Api) -> None:
