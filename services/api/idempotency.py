@@ -43,14 +43,16 @@ def idempotent(
     runtime: Runtime,
     request: Request[Any, Any, Any],
     key: str | None,
-    data: msgspec.Struct,
+    content: bytes,
     run: Callable[[], Response[Any]],
 ) -> Response[Any]:
+    """Runs `run` once per key; `content` is what makes two requests the same one (the
+    decoded body, or an upload's bytes and form fields)."""
     if key is None:
         return run()
     scope = (str(request.user.agency_id), str(request.user.user_id), key)
     request_hash = hashlib.sha256(
-        f"{request.method} {request.url.path} ".encode() + msgspec.json.encode(data)
+        f"{request.method} {request.url.path} ".encode() + content
     ).hexdigest()
     owner = uuid.uuid4().hex
     created = now()

@@ -195,4 +195,4 @@ def created(
             runtime, position, record_id, render, request, 201, location=f"{collection}/{record_id}"
         )
 
-    return idempotent(runtime, request, idempotency_key, data, run)
+    return idempotent(runtime, request, idempotency_key, msgspec.json.encode(data), run)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 import pytest
@@ -32,6 +33,28 @@ def test_import_upload_reports_rejected_rows(api: Api) -> None:
     assert {event.context.actor for event in job_events} == {manager}
     customer_events = list(ledger.events.get(UUID(found[0]["id"])))
     assert customer_events[0].context.actor == f"system:import:{summary['job_id']}"
+
+
+def test_a_retried_upload_with_its_idempotency_key_returns_the_first_summary(api: Api) -> None:
+    content = (DATA / "agency_export_cp932.csv").read_bytes()
+
+    def upload(key: str, data: bytes = content, **form: str) -> Any:
+        return api.post(
+            "/api/v1/imports",
+            role="manager",
+            files={"file": ("export.csv", data, "text/csv")},
+            data=form,
+            headers={"Idempotency-Key": key},
+        )
+
+    first = upload("upload-1")
+    again = upload("upload-1")
+    assert first.status_code == again.status_code == 200
+    assert again.json() == first.json()  # not a second run reporting every record matched
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert upload("upload-1", content + b"\n").status_code == 422  # another file
+    assert upload("upload-1", dry_run="true").status_code == 422  # another request
+    assert upload("upload-2").json()["customers_matched"] == 25  # a new key runs again
 
 
 def test_import_upload_over_the_limit_is_413_and_starts_no_job(api: Api) -> None:
