@@ -8,7 +8,10 @@
 -- outside 2xx counts as an error. PATCH: each thread owns every THREADS-th customer of DATA, keeps them in a
 -- queue with their current ETag (all start at version 1) and takes the next one that
 -- is not in flight; the response (its body names the id, its ETag the new version)
--- puts the customer back. done() prints one line "WRK_RESULT {json}".
+-- puts the customer back. POST: a customer is identified by name and birth date, so
+-- each request's name gets a suffix of its own (this thread's random nonce and a
+-- serial): a body sent twice would be a 409, not a second customer.
+-- done() prints one line "WRK_RESULT {json}".
 
 bad = 0        -- responses outside 2xx (globals: done() reads them per thread)
 accepted = 0   -- 202: written, but the read models lagged past the server's wait
@@ -25,6 +28,7 @@ end
 local mode, token, items, count, fixed, auth_json
 local queue, head, tail = {}, 1, 0
 local serial = 0
+local nonce
 
 local function read_lines(path)
    local t = {}
@@ -41,6 +45,7 @@ function init(args)
    local nthreads = tonumber(args[4]) or 1
    local all = read_lines(args[2])
    math.randomseed(os.time() * 131 + tid * 7919)
+   nonce = tostring(math.random(100000, 999999)) .. tostring(tid)
    auth_json = {["Authorization"] = "Bearer " .. (token or ""),
                 ["Content-Type"] = "application/json"}
    if mode == "constant" then
@@ -67,7 +72,9 @@ function request()
       return wrk.format("GET", "/api/v1/customers?q=" .. items[math.random(count)], auth_json)
    elseif mode == "post" then
       serial = serial + 1
-      return wrk.format("POST", "/api/v1/customers", auth_json, items[(serial % count) + 1])
+      local body = items[(serial % count) + 1]:gsub(
+         '"name":"([^"]*)"', '"name":"%1 ' .. nonce .. '-' .. serial .. '"', 1)
+      return wrk.format("POST", "/api/v1/customers", auth_json, body)
    else -- patch
       if head > tail then
          error("bench: every PATCH customer is in flight or lost; give it more ids")

@@ -32,6 +32,24 @@ POSTAL_CODE_MAX_LENGTH = 16
 PHONE_MAX_LENGTH = 32
 
 
+def natural_key(kind: str, name: str, birth_date: date | None, phones: Sequence[str]) -> str | None:
+    """Who a customer is outside Daicho: the name with the birth date, or with the first
+    phone number when the birth date is unknown. Imports and the API derive the
+    customer's id from it, so the same person is not registered twice, by hand or by
+    file. None when neither is known (or the phone is no number, which registering
+    refuses anyway): such a customer gets a random id."""
+    if birth_date is not None:
+        identity = birth_date.isoformat()
+    elif phones:
+        try:
+            identity = f"tel:{text.phone_digits(phones[0])}"
+        except DomainError:
+            return None
+    else:
+        return None
+    return f"{kind}|{text.name_key(name)}|{identity}"
+
+
 class Customer(Aggregate):
     """A customer of one agency, from registration to archiving.
 
@@ -130,8 +148,8 @@ class Customer(Aggregate):
         """Register a customer of the context's agency.
 
         `today` is the agency's current date, passed in because the domain has no clock.
-        `id` is given by imports, which derive it so that re-running an import finds the
-        same customer; otherwise a random id is made.
+        `id` is derived from natural_key() by imports and the API, so that the same
+        person is found again; otherwise a random id is made.
         """
         fields = _checked_fields(
             {

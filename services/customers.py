@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from domain.customer import Customer
+from domain.agency import Agency
+from domain.customer import Customer, natural_key
 from domain.household import Household
 from infra.clock import today_in_japan
 from infra.ledger import Ledger
@@ -22,8 +23,20 @@ def _check_household(ledger: Ledger, meta: RequestMeta, fields: dict[str, Any]) 
 def register_customer(
     ledger: Ledger, meta: RequestMeta, fields: dict[str, Any]
 ) -> tuple[UUID, int | None]:
+    """Registers a customer under the id its name and birth date (or first phone) derive,
+    as imports do: the same person entered twice, or entered and then imported, is one
+    record (a second registration is a DuplicateRecord naming it)."""
     _check_household(ledger, meta, fields)
-    customer = Customer.register(meta.context(), today=today_in_japan(), **fields)
+    key = natural_key(
+        fields.get("kind", "person"),
+        fields["name"],
+        fields.get("birth_date"),
+        fields.get("phones") or (),
+    )
+    agency = ledger.repository.get(meta.agency_id)
+    assert isinstance(agency, Agency)
+    customer_id = agency.derive_id("customer", key) if key else None
+    customer = Customer.register(meta.context(), today=today_in_japan(), id=customer_id, **fields)
     return customer.id, save(ledger, customer)
 
 

@@ -23,6 +23,7 @@ from domain import text
 from domain.agency import Agency
 from domain.context import EventContext
 from domain.customer import Customer
+from domain.customer import natural_key as natural_customer_key
 from domain.errors import DomainError
 from domain.import_job import ImportJob
 from domain.policy import Policy, natural_key
@@ -73,12 +74,11 @@ class ImportSummary:
 
 
 def customer_key(row: ImportRow) -> str:
-    """Who a row's customer is: the name with either the birth date or a phone number.
-
-    The parser has already refused rows that carry neither.
-    """
-    identity = row.birth_date.isoformat() if row.birth_date else f"tel:{row.phones[0]}"
-    return f"{row.kind}|{text.name_key(row.name)}|{identity}"
+    """Who a row's customer is. The parser has already refused rows that carry neither
+    a birth date nor a phone number."""
+    key = natural_customer_key(row.kind, row.name, row.birth_date, row.phones)
+    assert key is not None
+    return key
 
 
 class _Job:

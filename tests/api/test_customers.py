@@ -121,6 +121,15 @@ def test_idempotent_retry_returns_the_first_result(api: Api) -> None:
     assert other.status_code == 422
 
 
+def test_the_same_person_entered_twice_is_one_record(api: Api) -> None:
+    first = create(api)
+    again = api.post("/api/v1/customers", json={**TARO, "name": "山田　太郎", "phones": []})
+    assert again.status_code == 409  # the same name and birth date, typed another way
+    assert again.json()["existing_id"] == first["id"]  # where the front end goes next
+    namesake = api.post("/api/v1/customers", json={**TARO, "birth_date": "1981-04-01"})
+    assert namesake.status_code == 201  # another person of the same name
+
+
 def test_validation_errors_name_every_bad_field(api: Api) -> None:
     response = api.post(
         "/api/v1/customers",

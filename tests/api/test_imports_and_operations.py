@@ -35,6 +35,21 @@ def test_import_upload_reports_rejected_rows(api: Api) -> None:
     assert customer_events[0].context.actor == f"system:import:{summary['job_id']}"
 
 
+def test_an_import_finds_the_customers_entered_by_hand(api: Api) -> None:
+    entered = api.post(
+        "/api/v1/customers",
+        json={"name": "髙橋 美咲", "kana": "タカハシ ミサキ", "birth_date": "1959-02-14"},
+    ).json()
+    content = (DATA / "agency_export_cp932.csv").read_bytes()
+    summary = api.post(
+        "/api/v1/imports", role="manager", files={"file": ("export.csv", content, "text/csv")}
+    ).json()
+    assert (summary["customers_created"], summary["customers_matched"]) == (24, 1)
+    found = api.get("/api/v1/customers", params={"q": "タカハシミサキ"}).json()["items"]
+    assert [customer["id"] for customer in found] == [entered["id"]]
+    assert found[0]["postal_code"] == "0600001"  # the file's fields were added to it
+
+
 def test_a_retried_upload_with_its_idempotency_key_returns_the_first_summary(api: Api) -> None:
     content = (DATA / "agency_export_cp932.csv").read_bytes()
 

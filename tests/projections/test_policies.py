@@ -95,7 +95,7 @@ def test_changes_and_status_changes_reach_the_row(
     holder = customer(agency_a)
     cover = policy(agency_a, holder, agent_id="agent-ono")
     save(ledger, holder, cover)
-    cover.change(agency_a, premium=52_000, insurer="さくら損保", line="liability")
+    cover.change(agency_a, premium=52_000, insurer="みなと　海上", line="liability")
     cover.change_status(agency_a, "lapsed")
     save(ledger, cover)
     projections.catch_up()
@@ -105,7 +105,7 @@ def test_changes_and_status_changes_reach_the_row(
     assert row is not None
     assert (row["premium"], row["insurer"], row["line"], row["status"], row["version"]) == (
         52_000,
-        "さくら損保",
+        "みなと　海上",
         "liability",
         "lapsed",
         3,
@@ -117,8 +117,8 @@ def test_changes_and_status_changes_reach_the_row(
 
     assert filtered(status="lapsed") == ids([cover])
     assert filtered(status="in_force") == []
-    assert filtered(insurer="さくら損保") == ids([cover])
-    assert filtered(insurer="みなと海上") == []
+    assert filtered(insurer="みなと　海上") == ids([cover])
+    assert filtered(insurer="さくら損保") == []
     assert filtered(agent="agent-ono") == ids([cover])
 
 
