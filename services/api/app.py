@@ -20,6 +20,7 @@ from infra.settings import Settings
 from services.api import idempotency
 from services.api.middleware import authentication, request_log
 from services.api.problems import EXCEPTION_HANDLERS
+from services.api.query_names import query_names_by_handler, refuse_unknown_query_names
 from services.api.routes.auth import login, logout, me
 from services.api.routes.contacts import ContactController
 from services.api.routes.customers import CustomerController
@@ -53,6 +54,7 @@ def create_app(settings: Settings, *, run_projections: bool = True) -> Litestar:
         idempotency.create_tables(runtime)
         await runtime.db.open_reads()
         app.state.runtime = runtime
+        app.state.query_names = query_names_by_handler(app)
         if run_projections:
             runtime.projections.start()
         # What exists now (modules, routes, pools) lives as long as the process: moved out
@@ -83,6 +85,7 @@ def create_app(settings: Settings, *, run_projections: bool = True) -> Litestar:
         ],
         dependencies={"runtime": Provide(_runtime, sync_to_thread=False)},
         middleware=[authentication()],
+        before_request=refuse_unknown_query_names,
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],
         request_max_body_size=MAX_JSON_BODY_BYTES,

@@ -192,6 +192,20 @@ def test_query_parameter_errors_point_at_the_parameter_as_sent(api: Api) -> None
     assert [error["pointer"] for error in both] in (["#/query/from"], ["#/query/to"])
 
 
+def test_a_query_parameter_the_route_does_not_take_is_refused(api: Api) -> None:
+    # A misspelled filter must not quietly list the whole agency.
+    typo = api.get("/api/v1/policies", params={"policyholder_id": create(api)["id"]})
+    assert typo.status_code == 400
+    error = typo.json()["errors"][0]
+    assert error["pointer"] == "#/query/policyholder_id"
+    assert "customer_id" in error["detail"]  # what the route does take
+    twice = api.get("/api/v1/customers?q=ヤマダ&q=タナカ")
+    assert twice.status_code == 400
+    assert twice.json()["errors"][0]["pointer"] == "#/query/q"
+    assert api.get("/api/v1/auth/me?debug=1").status_code == 400
+    assert api.get("/api/v1/customers", params={"q": "ヤマダ", "limit": 5}).status_code == 200
+
+
 def test_a_contact_in_local_time_is_kept_in_utc_and_one_without_offset_refused(
     api: Api,
 ) -> None:
