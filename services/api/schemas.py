@@ -294,3 +294,4 @@ class Problem(Struct, omit_defaults=True):
     detail: str | None = None
     errors: list[FieldError] | None = None
     current_version: int | None = None
+    existing_id: UUID | None = None

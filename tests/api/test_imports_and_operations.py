@@ -130,6 +130,28 @@ def test_openapi_documents_routes_and_public_security(api: Api) -> None:
     assert len(set(ids)) == len(ids) and "customers_read" in ids
 
 
+def test_openapi_documents_errors_and_headers_as_they_are_sent(api: Api) -> None:
+    schema = api.client.get("/schema/openapi.json").json()
+    problem = schema["components"]["schemas"]["Problem"]
+    assert {"errors", "current_version", "existing_id"} <= problem["properties"].keys()
+    for path, methods in schema["paths"].items():
+        for method, operation in methods.items():
+            for status, response in operation["responses"].items():
+                if status.startswith("4"):
+                    assert list(response["content"]) == ["application/problem+json"], (
+                        method,
+                        path,
+                        status,
+                    )
+    customer = schema["paths"]["/api/v1/customers/{customer_id}"]
+    assert "ETag" in customer["get"]["responses"]["200"]["headers"]
+    assert "ETag" in customer["patch"]["responses"]["200"]["headers"]
+    created = schema["paths"]["/api/v1/customers"]["post"]["responses"]["201"]["headers"]
+    assert {"ETag", "Location"} <= created.keys()
+    if_match = [p for p in customer["patch"]["parameters"] if p["name"] == "If-Match"][0]
+    assert "428" in if_match["description"]
+
+
 def test_request_log_has_no_personal_data_tokens_or_bodies(
     api: Api, capsys: pytest.CaptureFixture[str]
 ) -> None:

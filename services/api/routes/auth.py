@@ -31,7 +31,7 @@ _login_slots = threading.BoundedSemaphore(CONCURRENT_LOGINS)
     security=[{}],
     exclude_from_auth=True,
     tags=["auth"],
-    responses=problems(401, 422, 429),
+    responses=problems(400, 401, 413, 422, 429),
 )
 def login(runtime: NamedDependency[Runtime], data: JSONBody[schemas.Login]) -> schemas.Token:
     """Exchanges agency code, username and password for a bearer token."""
@@ -52,7 +52,7 @@ def login(runtime: NamedDependency[Runtime], data: JSONBody[schemas.Login]) -> s
     return schemas.Token(access_token=token, expires_in=expires_in)
 
 
-@get("/api/v1/auth/me", tags=["auth"], responses=problems(401))
+@get("/api/v1/auth/me", tags=["auth"], responses=problems(400, 401))
 async def me(request: Request[Any, Any, Any]) -> schemas.Caller:
     """The caller: user, agency and role, and whether the role sees personal data (the
     fields of customers that are absent for roles that do not)."""
@@ -71,7 +71,7 @@ async def me(request: Request[Any, Any, Any]) -> schemas.Caller:
     sync_to_thread=True,
     status_code=204,
     tags=["auth"],
-    responses=problems(401),
+    responses=problems(400, 401),
 )
 def logout(request: Request[Any, Any, Any], runtime: NamedDependency[Runtime]) -> Response[None]:
     """Revokes the token this request carries, at once, on every API process."""

@@ -47,7 +47,14 @@ class ContactController(Controller):
             await queries.run_async(runtime_of(request).db, read), request.user.role
         )
 
-    @post("/", guards=[may_write], sync_to_thread=True, status_code=201, responses=responses.CREATE)
+    @post(
+        "/",
+        guards=[may_write],
+        sync_to_thread=True,
+        status_code=201,
+        responses=responses.CREATE,
+        response_headers=responses.CREATED_HEADERS,
+    )
     def record(
         self,
         request: Request[Any, Any, Any],
@@ -68,7 +75,7 @@ class ContactController(Controller):
             self.path,
         )
 
-    @get("/{contact_id:uuid}", responses=responses.READ)
+    @get("/{contact_id:uuid}", responses=responses.READ, response_headers=responses.ETAG_HEADER)
     async def read(
         self, request: Request[Any, Any, Any], contact_id: FromPath[UUID]
     ) -> Response[schemas.Contact]:

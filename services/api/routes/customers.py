@@ -78,7 +78,14 @@ class CustomerController(Controller):
         )
         return customer_page(await queries.run_async(runtime_of(request).db, read), role)
 
-    @post("/", guards=[may_write], sync_to_thread=True, status_code=201, responses=responses.CREATE)
+    @post(
+        "/",
+        guards=[may_write],
+        sync_to_thread=True,
+        status_code=201,
+        responses=responses.CREATE,
+        response_headers=responses.CREATED_HEADERS,
+    )
     def register(
         self,
         request: Request[Any, Any, Any],
@@ -98,7 +105,7 @@ class CustomerController(Controller):
             self.path,
         )
 
-    @get("/{customer_id:uuid}", responses=responses.READ)
+    @get("/{customer_id:uuid}", responses=responses.READ, response_headers=responses.ETAG_HEADER)
     async def read(
         self, request: Request[Any, Any, Any], customer_id: FromPath[UUID]
     ) -> Response[schemas.Customer]:
@@ -108,7 +115,11 @@ class CustomerController(Controller):
         return customer_view(row, request.user.role)
 
     @patch(
-        "/{customer_id:uuid}", guards=[may_write], sync_to_thread=True, responses=responses.CHANGE
+        "/{customer_id:uuid}",
+        guards=[may_write],
+        sync_to_thread=True,
+        responses=responses.CHANGE,
+        response_headers=responses.ETAG_HEADER,
     )
     def change(
         self,
@@ -135,6 +146,7 @@ class CustomerController(Controller):
         sync_to_thread=True,
         status_code=200,
         responses=responses.CHANGE,
+        response_headers=responses.ETAG_HEADER,
     )
     def archive(
         self,
@@ -153,6 +165,7 @@ class CustomerController(Controller):
         sync_to_thread=True,
         status_code=200,
         responses=responses.CHANGE,
+        response_headers=responses.ETAG_HEADER,
     )
     def unarchive(
         self,

@@ -21,7 +21,14 @@ class HouseholdController(Controller):
     path = "/api/v1/households"
     tags = ["households"]
 
-    @post("/", guards=[may_write], sync_to_thread=True, status_code=201, responses=responses.CREATE)
+    @post(
+        "/",
+        guards=[may_write],
+        sync_to_thread=True,
+        status_code=201,
+        responses=responses.CREATE,
+        response_headers=responses.CREATED_HEADERS,
+    )
     def form(
         self,
         request: Request[Any, Any, Any],
@@ -43,7 +50,12 @@ class HouseholdController(Controller):
 
     # Three statements in one transaction (household, members, their policies), so not
     # a single queries.Read: it reads synchronously on the loop, the one read that does.
-    @get("/{household_id:uuid}", sync_to_thread=False, responses=responses.READ)
+    @get(
+        "/{household_id:uuid}",
+        sync_to_thread=False,
+        responses=responses.READ,
+        response_headers=responses.ETAG_HEADER,
+    )
     def read(
         self,
         request: Request[Any, Any, Any],
@@ -54,7 +66,11 @@ class HouseholdController(Controller):
         return household_response(runtime, request, household_id)
 
     @patch(
-        "/{household_id:uuid}", guards=[may_write], sync_to_thread=True, responses=responses.CHANGE
+        "/{household_id:uuid}",
+        guards=[may_write],
+        sync_to_thread=True,
+        responses=responses.CHANGE,
+        response_headers=responses.ETAG_HEADER,
     )
     def rename(
         self,

@@ -40,7 +40,7 @@ class ImportForm:
     status_code=200,
     request_max_body_size=MAX_UPLOAD_BYTES,
     tags=["imports"],
-    responses=problems(400, 401, 403, 413),
+    responses=problems(400, 401, 403, 409, 413, 422),
 )
 def import_file(
     request: Request[Any, Any, Any],

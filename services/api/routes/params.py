@@ -18,7 +18,11 @@ Agent = Annotated[
 ]
 IfMatch = Annotated[
     str | None,
-    HeaderParameter(name="If-Match", required=False, description='the ETag read, e.g. "3"'),
+    HeaderParameter(
+        name="If-Match",
+        required=False,
+        description='required (428 without it): the ETag read, e.g. "3"',
+    ),
 ]
 IdempotencyKey = Annotated[
     str | None,

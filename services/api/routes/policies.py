@@ -60,7 +60,14 @@ class PolicyController(Controller):
             )
         )
 
-    @post("/", guards=[may_write], sync_to_thread=True, status_code=201, responses=responses.CREATE)
+    @post(
+        "/",
+        guards=[may_write],
+        sync_to_thread=True,
+        status_code=201,
+        responses=responses.CREATE,
+        response_headers=responses.CREATED_HEADERS,
+    )
     def register(
         self,
         request: Request[Any, Any, Any],
@@ -80,7 +87,7 @@ class PolicyController(Controller):
             self.path,
         )
 
-    @get("/{policy_id:uuid}", responses=responses.READ)
+    @get("/{policy_id:uuid}", responses=responses.READ, response_headers=responses.ETAG_HEADER)
     async def read(
         self, request: Request[Any, Any, Any], policy_id: FromPath[UUID]
     ) -> Response[schemas.Policy]:
@@ -88,7 +95,13 @@ class PolicyController(Controller):
         read = queries.policy_by_id(request.user.agency_id, policy_id)
         return policy_view(await queries.run_async(runtime_of(request).db, read))
 
-    @patch("/{policy_id:uuid}", guards=[may_write], sync_to_thread=True, responses=responses.CHANGE)
+    @patch(
+        "/{policy_id:uuid}",
+        guards=[may_write],
+        sync_to_thread=True,
+        responses=responses.CHANGE,
+        response_headers=responses.ETAG_HEADER,
+    )
     def change(
         self,
         request: Request[Any, Any, Any],
@@ -114,6 +127,7 @@ class PolicyController(Controller):
         sync_to_thread=True,
         status_code=200,
         responses=responses.CHANGE,
+        response_headers=responses.ETAG_HEADER,
     )
     def change_status(
         self,
