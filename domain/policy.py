@@ -12,7 +12,7 @@ from eventsourcing.domain import Aggregate
 from domain import checks, text
 from domain.changes import FieldChange, apply_field_changes, field_changes
 from domain.context import EventContext
-from domain.errors import DomainError, check_each
+from domain.errors import DomainError, StateConflict, check_each
 from domain.tenancy import require_same_agency
 
 LINES = frozenset({"auto", "fire", "life", "medical", "liability", "other"})
@@ -197,7 +197,7 @@ class Policy(Aggregate):
         require_same_agency(context, self.agency_id)
         checks.one_of(status, STATUSES, "status")
         if status not in TRANSITIONS[self.status]:
-            raise DomainError("status", f"a policy cannot go from {self.status} to {status}")
+            raise StateConflict("status", f"a policy cannot go from {self.status} to {status}")
         self.trigger_event(self.StatusChanged, context=context, old=self.status, new=status)
 
 

@@ -6,7 +6,8 @@ from typing import Any
 from uuid import UUID
 
 from domain.agency import Agency
-from domain.customer import Customer
+from domain.customer import ARCHIVED, Customer
+from domain.errors import StateConflict
 from domain.policy import Policy, natural_key
 from infra.ledger import Ledger
 from services.records import load, require_version, save
@@ -14,11 +15,16 @@ from services.requests import RequestMeta
 
 
 def _check_people(ledger: Ledger, meta: RequestMeta, fields: dict[str, Any]) -> None:
-    """Policyholder and insured persons must be customers of the same agency."""
-    people = [fields["policyholder_id"]] if fields.get("policyholder_id") else []
-    people += list(fields.get("insured_ids") or [])
-    for customer_id in people:
-        load(ledger, meta, Customer, customer_id, "customer")
+    """Policyholder and insured persons must be active customers of the same agency (an
+    archived customer takes on no new policy, as an import refuses rows for one)."""
+    people = (
+        [("policyholder_id", fields["policyholder_id"])] if fields.get("policyholder_id") else []
+    )
+    people += [(f"insured_ids/{i}", c) for i, c in enumerate(fields.get("insured_ids") or [])]
+    for field, customer_id in people:
+        customer = load(ledger, meta, Customer, customer_id, "customer")
+        if customer.status == ARCHIVED:
+            raise StateConflict(field, "the customer is archived; un-archive them first")
 
 
 def register_policy(

@@ -42,6 +42,25 @@ def test_policy_lifecycle_and_listing(api: Api) -> None:
         assert [item["id"] for item in items] == [policy["id"]], params
 
 
+def test_a_status_the_policy_cannot_move_to_is_a_conflict(api: Api) -> None:
+    holder = create(api)["id"]
+    policy = api.post("/api/v1/policies", json=policy_body(holder, date(2026, 4, 1))).json()
+    path = f"/api/v1/policies/{policy['id']}/status"
+    assert api.post(path, json={"status": "cancelled"}, headers={"If-Match": '"1"'}).is_success
+    again = api.post(path, json={"status": "in_force"}, headers={"If-Match": '"2"'})
+    assert again.status_code == 409
+    assert "cannot go from cancelled to in_force" in again.json()["detail"]
+
+
+def test_an_archived_customer_takes_on_no_new_policy(api: Api) -> None:
+    holder = create(api)
+    archived = api.post(f"/api/v1/customers/{holder['id']}/archive", headers={"If-Match": '"1"'})
+    assert archived.status_code == 200
+    response = api.post("/api/v1/policies", json=policy_body(holder["id"], date(2026, 4, 1)))
+    assert response.status_code == 409
+    assert "archived" in response.json()["detail"]
+
+
 def test_policy_for_another_agencys_customer_is_refused(api: Api) -> None:
     holder = create(api)["id"]
     response = api.post(
