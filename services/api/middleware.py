@@ -7,6 +7,7 @@ bodies.
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -69,6 +70,25 @@ SECURITY_HEADERS = [
 ]
 
 
+# Headers above this, in all, are refused before routing (431). The ASGI server has read
+# them by then: a reverse proxy's own limit is what bounds its memory (operations.md).
+MAX_HEADER_BYTES = 16 * 1024
+
+
+async def _refuse_headers(send: Send) -> None:
+    body = json.dumps(
+        {
+            "type": "about:blank",
+            "title": "Request Header Fields Too Large",
+            "status": 431,
+            "detail": f"the request's headers are above {MAX_HEADER_BYTES // 1024} KiB in all",
+        }
+    ).encode()
+    headers = [(b"content-type", b"application/problem+json")]
+    await send({"type": "http.response.start", "status": 431, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
 def request_log(app: ASGIApp) -> ASGIApp:
     """Wraps the whole application, so that every response — 401s and unmatched routes
     included — gets a request id and the security headers, and is logged once with
@@ -96,7 +116,10 @@ def request_log(app: ASGIApp) -> ASGIApp:
             await send(message)
 
         try:
-            await app(scope, receive, send_with_id)
+            if sum(len(name) + len(value) for name, value in scope["headers"]) > MAX_HEADER_BYTES:
+                await _refuse_headers(send_with_id)
+            else:
+                await app(scope, receive, send_with_id)
         finally:
             user = scope.get("user")
             log.info(

@@ -184,10 +184,19 @@ def test_every_response_has_a_request_id_and_security_headers(api: Api) -> None:
         api.client.get("/api/v1/customers"),  # 401 from the authentication layer
         api.client.get("/no/such/route"),  # 404 from routing
         api.client.get("/health"),
+        api.client.get("/health", headers={"X-Padding": "x" * 20_000}),  # 431
     ):
         assert response.headers["x-request-id"]
         assert response.headers["x-content-type-options"] == "nosniff"
         assert response.headers["cache-control"] == "no-store"
+
+
+def test_oversized_headers_are_refused_before_anything_else(api: Api) -> None:
+    response = api.get("/api/v1/customers", headers={"X-Padding": "x" * 20_000})
+    assert response.status_code == 431
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "16 KiB" in response.json()["detail"]
+    assert api.get("/api/v1/customers", headers={"X-Padding": "x" * 8_000}).status_code == 200
 
 
 def test_unauthenticated_requests_are_logged_with_their_real_status(
