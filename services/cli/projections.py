@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import signal
+import sys
 import threading
 
 from projections.runner import Projections
-from services.cli.common import EXIT_OK, Commands, UsageError, open_ledger
+from services.cli.common import EXIT_OK, EXIT_TAMPERED, Commands, UsageError, open_ledger
 
 
 def register(commands: Commands) -> None:
@@ -64,4 +65,15 @@ def show_status(args: argparse.Namespace) -> int:
     else:
         for s in statuses:
             print(f"{s.name:<20} position {s.position:>10}  head {s.head:>10}  lag {s.lag}")
+    # Read models remember how far the log went: a log that now ends before that lost
+    # its last events, which the chain alone cannot show (docs/chain-format.md).
+    beyond = [s for s in statuses if s.position > s.head]
+    if beyond:
+        print(
+            f"warning: the read models applied events up to {max(s.position for s in beyond)}"
+            f" but the log ends at {beyond[0].head}: events were removed from its end; "
+            "check with `daicho verify --expect-head` against a recorded head",
+            file=sys.stderr,
+        )
+        return EXIT_TAMPERED
     return EXIT_OK

@@ -141,6 +141,25 @@ def test_verify_names_a_deleted_row(daicho, agency: str, settings: Settings) -> 
     assert (code, first["kind"], first["position"]) == (1, "event missing", 12)
 
 
+def test_projections_status_betrays_a_log_that_lost_its_last_events(
+    daicho, agency: str, settings: Settings
+) -> None:
+    daicho("import", str(DATA / "agency_export_cp932.csv"), "--agency", agency)
+    assert daicho("projections", "rebuild")[0] == 0
+    assert daicho("projections", "status")[0] == 0
+    head = json.loads(daicho("verify", "--json")[1])["head_position"]
+    raw = RawStore(settings)
+    raw.drop_guards()
+    raw.execute("DELETE FROM stored_events WHERE {pos} > ?", (head - 3,))
+    for trigger_sql in _recreate_guards(settings):
+        raw.execute(trigger_sql)
+
+    assert daicho("verify")[0] == 0  # a shorter chain is still a chain
+    code, _, err = daicho("projections", "status")
+    assert code == 1
+    assert f"up to {head} but the log ends at {head - 3}" in err
+
+
 def test_verify_names_an_inserted_row(daicho, agency: str, settings: Settings) -> None:
     daicho("import", str(DATA / "agency_export_cp932.csv"), "--agency", agency)
     raw = RawStore(settings)
