@@ -113,6 +113,12 @@ class ChangeListener:
                 return None
             return self._version
 
+    def proven_since(self, instant: float) -> bool:
+        """Whether a heartbeat sent after `instant` (time.monotonic()) came back: then
+        every commit made before `instant`, by anyone, has been counted."""
+        with self._guard:
+            return self._proven_at > instant
+
     def _listen(self) -> None:
         while not self._stopping.is_set():
             try:

@@ -341,7 +341,8 @@ class PostgresDatabase:
     def __init__(self, url: str, schema: str) -> None:
         self._schema = schema
         self._prepare_schema(url)
-        self._changes = ChangeListener(url, schema)
+        # Public for tests, which wait until earlier commits have been counted.
+        self.changes = ChangeListener(url, schema)
         # Request handlers' reads, on the API's event loop: see `read`.
         self._reads: AsyncConnectionPool[psycopg.AsyncConnection[Any]] = AsyncConnectionPool(
             url,
@@ -401,7 +402,7 @@ class PostgresDatabase:
                 if tx.wrote:  # every process's `data_version` hears of it at the commit
                     tx.execute(notify_statement(self._schema))
         if tx.wrote:
-            self._changes.committed_here()
+            self.changes.committed_here()
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         """One read statement on an autocommit connection: one round trip, no BEGIN."""
@@ -421,15 +422,15 @@ class PostgresDatabase:
 
     async def open_reads(self) -> None:
         await self._reads.open()
-        self._changes.start()  # from the app's start, not from its first request on
+        self.changes.start()  # from the app's start, not from its first request on
 
     async def close_reads(self) -> None:
         await self._reads.close()
 
     def data_version(self) -> int | None:
         """What `ChangeListener` has counted: every writing transaction here NOTIFYs."""
-        return self._changes.version()
+        return self.changes.version()
 
     def close(self) -> None:
-        self._changes.close()
+        self.changes.close()
         self._pool.close()

@@ -19,10 +19,15 @@ def changed_since(db: ProjectionDatabase, version: int | None, timeout: float = 
 
 
 def known_version(db: ProjectionDatabase, timeout: float = 5.0) -> int:
-    """The data version once it is known: on PostgreSQL from the listener's first
-    heartbeat on, milliseconds after it starts."""
-    deadline = time.monotonic() + timeout
-    while (version := db.data_version()) is None:
+    """The data version once it is known and counts every commit made before the call:
+    on PostgreSQL once a heartbeat sent after the call came back (the notices of
+    earlier commits, a fixture's say, may still be on their way until then)."""
+    called = time.monotonic()
+    deadline = called + timeout
+    listener = getattr(db, "changes", None)
+    while (version := db.data_version()) is None or (
+        listener is not None and not listener.proven_since(called)
+    ):
         assert time.monotonic() < deadline, "the data version stayed unknown"
         time.sleep(0.001)
     return version

@@ -140,7 +140,7 @@ def test_an_idle_process_keeps_reading_notices(postgres: tuple[PostgresDatabase,
                     == ("idle",)
                 )
             )
-        _until(lambda: db._changes._version >= 51)
+        _until(lambda: db.changes._version >= 51)
     finally:
         other.close()
 
@@ -169,7 +169,7 @@ def test_a_listening_thread_sleeps_between_notices(
 ) -> None:
     db, _, _ = postgres
     known_version(db)
-    thread = db._changes._thread
+    thread = db.changes._thread
     assert thread is not None and thread.native_id is not None
 
     def cpu_seconds() -> float:
