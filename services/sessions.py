@@ -145,3 +145,17 @@ def revoke(db: ProjectionDatabase, session_id: str) -> None:
         cursor.execute(
             "UPDATE api_sessions SET revoked_at = ? WHERE id = ?", (now().isoformat(), session_id)
         )
+
+
+def revoke_all_of(db: ProjectionDatabase, user_id: UUID) -> int:
+    """Ends every live session of one user (a new password: whoever held the old one
+    may hold a token too). Returns how many were live."""
+    at = now().isoformat()
+    live = "user_id = ? AND revoked_at IS NULL AND expires_at > ?"
+    with db.transaction() as cursor:
+        cursor.execute(f"SELECT count(*) AS n FROM api_sessions WHERE {live}", (str(user_id), at))
+        ended = int(cursor.fetchone()["n"])
+        cursor.execute(
+            f"UPDATE api_sessions SET revoked_at = ? WHERE {live}", (at, str(user_id), at)
+        )
+    return ended

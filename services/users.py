@@ -16,6 +16,8 @@ from domain.agency import Agency
 from domain.errors import DomainError
 from domain.user import User
 from infra.ledger import Ledger
+from projections.database import ProjectionDatabase
+from services import sessions
 from services.agencies import UnknownAgency, agency_by_code
 from services.requests import RequestMeta
 
@@ -31,6 +33,11 @@ _DUMMY_HASH = _hasher.hash("daicho-dummy-password-for-timing")
 class UserExists(Exception):
     def __init__(self) -> None:
         super().__init__("a user with this username exists already in this agency")
+
+
+class UnknownUser(LookupError):
+    def __init__(self) -> None:
+        super().__init__("no user with this username in this agency")
 
 
 class InvalidCredentials(Exception):
@@ -74,11 +81,8 @@ def authenticate(ledger: Ledger, agency_code: str, username: str, password: str)
     """The active user with these credentials, or InvalidCredentials."""
     user: User | None = None
     try:
-        agency = agency_by_code(ledger, agency_code)
-        found = ledger.repository.get(agency.derive_id("user", username))
-        if isinstance(found, User) and found.username == username:
-            user = found
-    except (UnknownAgency, AggregateNotFoundError, ValueError):
+        user = user_by_username(ledger, agency_by_code(ledger, agency_code), username)
+    except (UnknownAgency, UnknownUser, ValueError):
         pass
     password_hash = user.password_hash if user else _DUMMY_HASH
     try:
@@ -88,3 +92,50 @@ def authenticate(ledger: Ledger, agency_code: str, username: str, password: str)
     if user is None or not user.active:
         raise InvalidCredentials()
     return user
+
+
+def user_by_username(ledger: Ledger, agency: Agency, username: str) -> User:
+    try:
+        found = ledger.repository.get(agency.derive_id("user", username))
+    except AggregateNotFoundError:
+        raise UnknownUser() from None
+    if not isinstance(found, User) or found.username != username:
+        raise UnknownUser()
+    return found
+
+
+def deactivate_user(ledger: Ledger, meta: RequestMeta, agency: Agency, username: str) -> User:
+    """Stops a user from logging in; the user's tokens stop working at their next
+    request, once the users read model has the change (docs/api.md)."""
+    user = user_by_username(ledger, agency, username)
+    user.deactivate(meta.for_agency(agency.id).context())
+    ledger.save(user)
+    return user
+
+
+def change_role(
+    ledger: Ledger, meta: RequestMeta, agency: Agency, username: str, role: str
+) -> User:
+    """Gives a user another role, which the user's live tokens carry from their next
+    request on."""
+    user = user_by_username(ledger, agency, username)
+    user.change_role(meta.for_agency(agency.id).context(), role)
+    ledger.save(user)
+    return user
+
+
+def reset_password(
+    ledger: Ledger,
+    db: ProjectionDatabase,
+    meta: RequestMeta,
+    agency: Agency,
+    username: str,
+    password: str,
+) -> tuple[User, int]:
+    """Gives a user a new password and ends the user's sessions: a password is reset
+    when someone else may know it, and then may hold a token too. Returns the user and
+    how many sessions were ended."""
+    user = user_by_username(ledger, agency, username)
+    user.change_password(meta.for_agency(agency.id).context(), hash_password(password))
+    ledger.save(user)
+    return user, sessions.revoke_all_of(db, user.id)

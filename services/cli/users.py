@@ -1,4 +1,9 @@
-"""`daicho users add --agency CODE --username U --role R [--password-stdin]`.
+"""`daicho users add | deactivate | set-role | reset-password`, for an agency's staff.
+
+    daicho users add --agency CODE --username U --role R [--password-stdin]
+    daicho users deactivate --agency CODE --username U
+    daicho users set-role --agency CODE --username U --role R
+    daicho users reset-password --agency CODE --username U [--password-stdin]
 
 The password never comes from an argument (it would sit in the shell history and in
 `ps`): it is read from a prompt, or from standard input with --password-stdin.
@@ -9,12 +14,25 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+from collections.abc import Callable
 
+from domain.agency import Agency
+from domain.errors import DomainError
 from domain.roles import ROLES
+from infra.ledger import Ledger
+from projections.database import open_database
+from services import sessions
 from services.agencies import UnknownAgency, agency_by_code
 from services.cli.common import EXIT_OK, Commands, UsageError, open_ledger
 from services.requests import cli_meta
-from services.users import UserExists, add_user
+from services.users import (
+    UnknownUser,
+    UserExists,
+    add_user,
+    change_role,
+    deactivate_user,
+    reset_password,
+)
 
 
 def register(commands: Commands) -> None:
@@ -30,6 +48,30 @@ def register(commands: Commands) -> None:
         help="read the password from the first line of standard input",
     )
     add.set_defaults(handler=add_user_command)
+    deactivate = sub.add_parser(
+        "deactivate", help="stop a user from logging in, for good (tokens stop at once)"
+    )
+    _identify(deactivate)
+    deactivate.set_defaults(handler=deactivate_command)
+    set_role = sub.add_parser("set-role", help="give a user another role")
+    _identify(set_role)
+    set_role.add_argument("--role", required=True, choices=sorted(ROLES))
+    set_role.set_defaults(handler=set_role_command)
+    reset = sub.add_parser(
+        "reset-password", help="give a user a new password and end the user's sessions"
+    )
+    _identify(reset)
+    reset.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from the first line of standard input",
+    )
+    reset.set_defaults(handler=reset_password_command)
+
+
+def _identify(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--agency", required=True, help="the agency's code")
+    parser.add_argument("--username", required=True)
 
 
 def _password(from_stdin: bool) -> str:
@@ -43,12 +85,16 @@ def _password(from_stdin: bool) -> str:
     return password
 
 
-def add_user_command(args: argparse.Namespace) -> int:
-    ledger = open_ledger()
+def _agency(ledger: Ledger, code: str) -> Agency:
     try:
-        agency = agency_by_code(ledger, args.agency)
+        return agency_by_code(ledger, code)
     except UnknownAgency as error:
         raise UsageError(str(error)) from None
+
+
+def add_user_command(args: argparse.Namespace) -> int:
+    ledger = open_ledger()
+    agency = _agency(ledger, args.agency)
     try:
         user = add_user(
             ledger,
@@ -62,3 +108,46 @@ def add_user_command(args: argparse.Namespace) -> int:
         raise UsageError(str(error)) from None
     print(f"user {user.username} ({user.role}) added to {agency.code} (id {user.id})")
     return EXIT_OK
+
+
+def _change(args: argparse.Namespace, change: Callable[[Ledger, Agency], str]) -> int:
+    """Runs one change of an existing user; what it prints is what `change` returns."""
+    ledger = open_ledger(create=False)
+    try:
+        print(change(ledger, _agency(ledger, args.agency)))
+    except (UnknownUser, DomainError) as error:
+        raise UsageError(str(error)) from None
+    finally:
+        ledger.close()
+    return EXIT_OK
+
+
+def deactivate_command(args: argparse.Namespace) -> int:
+    def change(ledger: Ledger, agency: Agency) -> str:
+        deactivate_user(ledger, cli_meta(), agency, args.username)
+        return f"user {args.username} of {agency.code} deactivated"
+
+    return _change(args, change)
+
+
+def set_role_command(args: argparse.Namespace) -> int:
+    def change(ledger: Ledger, agency: Agency) -> str:
+        user = change_role(ledger, cli_meta(), agency, args.username, args.role)
+        return f"user {user.username} of {agency.code} is now {user.role}"
+
+    return _change(args, change)
+
+
+def reset_password_command(args: argparse.Namespace) -> int:
+    password = _password(args.password_stdin)
+
+    def change(ledger: Ledger, agency: Agency) -> str:
+        db = open_database(ledger.settings)
+        try:
+            sessions.create_tables(db)
+            user, ended = reset_password(ledger, db, cli_meta(), agency, args.username, password)
+        finally:
+            db.close()
+        return f"password of {user.username} of {agency.code} reset; {ended} session(s) ended"
+
+    return _change(args, change)
