@@ -68,12 +68,19 @@ def identifiers(value: Any, field: str) -> list[UUID]:
     return ids
 
 
+# Dates outside these are typing slips (0001-01-01, 9999-12-31), not insurance records:
+# nobody alive was born before 1900, and a policy with no end has no end date at all.
+EARLIEST_DATE, LATEST_DATE = date(1900, 1, 1), date(2199, 12, 31)
+
+
 def calendar_date(value: Any, field: str) -> date:
-    """A date without a time of day."""
+    """A date without a time of day, between EARLIEST_DATE and LATEST_DATE."""
     # A datetime is a date subclass; accepting one would store a time nobody asked for
     # and break the date transcoding.
     if not isinstance(value, date) or isinstance(value, datetime):
         raise DomainError(field, "must be a date")
+    if not EARLIEST_DATE <= value <= LATEST_DATE:
+        raise DomainError(field, f"must be between {EARLIEST_DATE} and {LATEST_DATE}")
     return value
 
 
@@ -82,10 +89,13 @@ def utc_instant(value: Any, field: str) -> datetime:
     if not isinstance(value, datetime) or value.utcoffset() is None:
         raise DomainError(field, "must be a date and time with a timezone")
     try:
-        return value.astimezone(UTC)
+        instant = value.astimezone(UTC)
     except OverflowError:
         # 0001-01-01T00:00+09:00 is an instant before the first one Python can hold.
-        raise DomainError(field, "is outside the range of dates that can be recorded") from None
+        instant = None
+    if instant is None or not EARLIEST_DATE <= instant.date() <= LATEST_DATE:
+        raise DomainError(field, f"must be between {EARLIEST_DATE} and {LATEST_DATE}")
+    return instant
 
 
 def yen(value: Any, field: str) -> int:

@@ -80,6 +80,7 @@ def test_an_emptied_optional_field_means_none(context: EventContext, today: date
         ("birth_date", date(2024, 4, 2)),
         ("birth_date", datetime(1980, 5, 17)),
         ("birth_date", "1980-05-17"),
+        ("birth_date", date(1, 1, 1)),  # a typing slip, not a person
         ("postal_code", "12-3456"),
         ("phones", ["090-0000"]),
         ("phones", "090-0000-1234"),

@@ -58,6 +58,7 @@ def test_an_import_can_register_a_policy_that_already_lapsed(context: EventConte
         ("start_date", "2024-04-01"),
         ("end_date", date(2024, 4, 1)),
         ("end_date", date(2023, 4, 1)),
+        ("end_date", date(9999, 12, 31)),  # no end is end_date None
         ("status", "dormant"),
     ],
 )
