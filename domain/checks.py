@@ -13,7 +13,14 @@ from uuid import UUID
 
 from domain.errors import DomainError
 
-_FORBIDDEN_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+# Controls (NUL and the like break databases, terminals and CSV exports downstream),
+# lone surrogates (they cannot be stored as UTF-8) and the direction overrides, which
+# make a name display as another ("Trojan Source"). Tab and line breaks are fine.
+_FORBIDDEN_CHARACTERS = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\u202a-\u202e\u2066-\u2069]"
+)
+# Characters that show nothing: text made only of these and spaces is blank.
+_INVISIBLE_CHARACTERS = re.compile("[\u200b-\u200f\u2060\ufeff]")
 
 
 def required_text(value: Any, field: str, *, max_length: int) -> str:
@@ -21,10 +28,8 @@ def required_text(value: Any, field: str, *, max_length: int) -> str:
     if not isinstance(value, str):
         raise DomainError(field, "must be text")
     if _FORBIDDEN_CHARACTERS.search(value):
-        # NUL and other controls break databases, terminals and CSV exports downstream;
-        # lone surrogates cannot even be stored as UTF-8. Tab and line breaks are fine.
-        raise DomainError(field, "must not contain control characters")
-    if not value.strip():
+        raise DomainError(field, "must not contain control or text-direction characters")
+    if not _INVISIBLE_CHARACTERS.sub("", value).strip():
         raise DomainError(field, "must not be empty")
     if len(value) > max_length:
         raise DomainError(field, f"must be at most {max_length} characters")
