@@ -25,6 +25,7 @@ from litestar.types import Empty
 
 from domain.errors import DomainError, InvalidFields, StateConflict
 from projections.cursor import InvalidCursor
+from services.api.plain_messages import plain
 from services.api.validation import field_errors, with_choices
 from services.records import DuplicateRecord, NotFound, VersionConflict
 
@@ -100,8 +101,10 @@ def _validation(request: Request[Any, Any, Any], exc: ValidationException) -> Re
     if not errors:
         errors = [{"pointer": "", "detail": "the request is invalid"}]
     for error in errors:
-        error["detail"] = without_values(error["detail"])
-    return problem(422 if struct else 400, "Invalid request", errors=errors)
+        error["detail"] = plain(without_values(error["detail"]))
+    # 422 for a body that parsed but is invalid; 400 for the query, headers and form.
+    in_body = any(not error["pointer"].startswith("#/") for error in errors)
+    return problem(422 if struct and in_body else 400, "Invalid request", errors=errors)
 
 
 def _annotation(request: Request[Any, Any, Any], key: str) -> Any:
@@ -160,7 +163,7 @@ def _form_errors(request: Request[Any, Any, Any], exc: ValidationException) -> l
     return errors
 
 
-def _http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+def _http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     titles = {
         400: "Bad request",
         401: "Authentication required",
@@ -171,6 +174,9 @@ def _http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
         429: "Too many requests",
     }
     detail = exc.detail if exc.status_code != 500 else None
+    if exc.status_code == 413 and (limit := request.route_handler.resolve_request_max_body_size()):
+        size = f"{limit // 2**20} MiB" if limit % 2**20 == 0 else f"{limit // 1024} KiB"
+        detail = f"the body is above this route's limit of {size}"
     # e.g. Retry-After of a 429, Allow of a 405
     return problem(
         exc.status_code, titles.get(exc.status_code, "Error"), detail, headers=exc.headers

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 import pytest
 
@@ -128,6 +129,21 @@ def test_the_same_person_entered_twice_is_one_record(api: Api) -> None:
     assert again.json()["existing_id"] == first["id"]  # where the front end goes next
     namesake = api.post("/api/v1/customers", json={**TARO, "birth_date": "1981-04-01"})
     assert namesake.status_code == 201  # another person of the same name
+
+
+def test_errors_read_like_the_api_not_like_its_decoder(api: Api) -> None:
+    def detail(response: Any) -> str:
+        return response.json()["errors"][0]["detail"]
+
+    bad_date = api.post("/api/v1/customers", json={**TARO, "birth_date": "1980-02-30"})
+    assert detail(bad_date) == "must be a date, as YYYY-MM-DD"
+    assert detail(api.post("/api/v1/customers", json={**TARO, "name": 5})) == "must be text"
+    long_key = api.post("/api/v1/customers", json=TARO, headers={"Idempotency-Key": "k" * 300})
+    assert long_key.status_code == 400  # a header, not the body
+    assert detail(long_key) == "must be at most 255 characters"
+    too_big = api.post("/api/v1/customers", json={**TARO, "address": "東" * 40_000})
+    assert too_big.status_code == 413
+    assert too_big.json()["detail"] == "the body is above this route's limit of 64 KiB"
 
 
 def test_validation_errors_name_every_bad_field(api: Api) -> None:

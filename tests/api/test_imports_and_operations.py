@@ -78,6 +78,7 @@ def test_import_upload_over_the_limit_is_413_and_starts_no_job(api: Api) -> None
         "/api/v1/imports", role="manager", files={"file": ("big.csv", big, "text/csv")}
     )
     assert response.status_code == 413
+    assert response.json()["detail"] == "the body is above this route's limit of 10 MiB"
     assert api.get("/api/v1/customers").json()["items"] == []
 
 
