@@ -39,14 +39,9 @@ def register(commands: Commands) -> None:
     users = commands.add_parser("users", help="manage staff logins")
     sub = users.add_subparsers(dest="users_command", required=True)
     add = sub.add_parser("add", help="register a user of an agency")
-    add.add_argument("--agency", required=True, help="the agency's code")
-    add.add_argument("--username", required=True)
+    _identify(add)
     add.add_argument("--role", required=True, choices=sorted(ROLES))
-    add.add_argument(
-        "--password-stdin",
-        action="store_true",
-        help="read the password from the first line of standard input",
-    )
+    _password_option(add)
     add.set_defaults(handler=add_user_command)
     deactivate = sub.add_parser(
         "deactivate", help="stop a user from logging in, for good (tokens stop at once)"
@@ -61,17 +56,21 @@ def register(commands: Commands) -> None:
         "reset-password", help="give a user a new password and end the user's sessions"
     )
     _identify(reset)
-    reset.add_argument(
-        "--password-stdin",
-        action="store_true",
-        help="read the password from the first line of standard input",
-    )
+    _password_option(reset)
     reset.set_defaults(handler=reset_password_command)
 
 
 def _identify(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--agency", required=True, help="the agency's code")
     parser.add_argument("--username", required=True)
+
+
+def _password_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from the first line of standard input (else a prompt)",
+    )
 
 
 def _password(from_stdin: bool) -> str:

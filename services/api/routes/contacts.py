@@ -5,15 +5,16 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from projections import queries
 from services import contacts
 from services.api import responses, schemas
-from services.api.access import may_write, meta_of
+from services.api.access import meta_of
 from services.api.rendering import contact_page, contact_response, contact_view, created
+from services.api.routes.creating import creates
 from services.api.routes.params import Agent, Cursor, IdempotencyKey, Limit
 from services.api.runtime import Runtime, runtime_of
 
@@ -47,14 +48,7 @@ class ContactController(Controller):
             await queries.run_async(runtime_of(request).db, read), request.user.role
         )
 
-    @post(
-        "/",
-        guards=[may_write],
-        sync_to_thread=True,
-        status_code=201,
-        responses=responses.CREATE,
-        response_headers=responses.CREATED_HEADERS,
-    )
+    @creates()
     def record(
         self,
         request: Request[Any, Any, Any],

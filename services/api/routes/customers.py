@@ -23,6 +23,7 @@ from services.api.rendering import (
     customer_view,
     written,
 )
+from services.api.routes.creating import creates
 from services.api.routes.params import PRINTABLE, Agent, Cursor, IdempotencyKey, IfMatch, Limit
 from services.api.runtime import Runtime, runtime_of
 
@@ -78,14 +79,7 @@ class CustomerController(Controller):
         )
         return customer_page(await queries.run_async(runtime_of(request).db, read), role)
 
-    @post(
-        "/",
-        guards=[may_write],
-        sync_to_thread=True,
-        status_code=201,
-        responses=responses.CREATE,
-        response_headers=responses.CREATED_HEADERS,
-    )
+    @creates()
     def register(
         self,
         request: Request[Any, Any, Any],

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from litestar import Controller, Request, Response, get, patch, post
+from litestar import Controller, Request, Response, get, patch
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
@@ -13,6 +13,7 @@ from services import households
 from services.api import responses, schemas
 from services.api.access import expected_version, may_write, meta_of
 from services.api.rendering import created, household_response, written
+from services.api.routes.creating import creates
 from services.api.routes.params import IdempotencyKey, IfMatch
 from services.api.runtime import Runtime
 
@@ -21,14 +22,7 @@ class HouseholdController(Controller):
     path = "/api/v1/households"
     tags = ["households"]
 
-    @post(
-        "/",
-        guards=[may_write],
-        sync_to_thread=True,
-        status_code=201,
-        responses=responses.CREATE,
-        response_headers=responses.CREATED_HEADERS,
-    )
+    @creates()
     def form(
         self,
         request: Request[Any, Any, Any],

@@ -23,6 +23,7 @@ from services.api.rendering import (
     renewal_page,
     written,
 )
+from services.api.routes.creating import creates
 from services.api.routes.params import PRINTABLE, Agent, Cursor, IdempotencyKey, IfMatch, Limit
 from services.api.runtime import Runtime, runtime_of
 
@@ -60,14 +61,7 @@ class PolicyController(Controller):
             )
         )
 
-    @post(
-        "/",
-        guards=[may_write],
-        sync_to_thread=True,
-        status_code=201,
-        responses=responses.CREATE,
-        response_headers=responses.CREATED_HEADERS,
-    )
+    @creates()
     def register(
         self,
         request: Request[Any, Any, Any],
