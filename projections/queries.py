@@ -64,7 +64,7 @@ CONTACT_KEYS = (
     "version", "created_at",
 )  # fmt: skip
 # A renewal is a policy with its holder's name and kana, for the list an agent calls from.
-RENEWAL_KEYS = (*POLICY_KEYS, "policyholder_name", "policyholder_kana")
+RENEWAL_KEYS = (*POLICY_KEYS, "policyholder_name", "policyholder_kana", "policyholder_status")
 USER_KEYS = ("id", "agency_id", "username", "role", "active", "version")
 # Columns stored as JSON text, served as lists.
 JSON_KEYS = frozenset({"phones", "insured_ids", "products_proposed"})
@@ -249,7 +249,8 @@ def renewal_list(
         params.append(agent)
     statement = page_query(
         columns=f"{_columns(POLICY_KEYS, 'p')}, "
-        "c.name AS policyholder_name, c.kana AS policyholder_kana",
+        "c.name AS policyholder_name, c.kana AS policyholder_kana, "
+        "c.status AS policyholder_status",
         selections=[
             Selection(
                 "renewals r JOIN policies p ON p.id = r.policy_id "

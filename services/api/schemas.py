@@ -182,10 +182,11 @@ class PolicyPage(Struct):
 
 class Renewal(Policy, omit_defaults=True):
     """A policy due for renewal, with its holder's name and kana (absent for the
-    auditor role)."""
+    auditor role) and status: a call list leaves out or marks an `archived` holder."""
 
     policyholder_name: str | None = None
     policyholder_kana: str | None = None
+    policyholder_status: str | None = None
 
 
 class RenewalPage(Struct):

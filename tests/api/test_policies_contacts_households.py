@@ -97,6 +97,7 @@ def test_renewals_due_in_a_window_per_agent_sorted_by_date(api: Api) -> None:
     assert [item["policy_number"] for item in mine] == ["R-3"]
     holder_name = api.get(f"/api/v1/customers/{holder}").json()["name"]
     assert {item["policyholder_name"] for item in due} == {holder_name}
+    assert {item["policyholder_status"] for item in due} == {"active"}
     audited = api.get("/api/v1/renewals", role="auditor", params=window).json()["items"]
     assert len(audited) == 3
     assert all("policyholder_name" not in i and "policyholder_kana" not in i for i in audited)
