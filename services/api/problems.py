@@ -158,7 +158,12 @@ def _form_errors(request: Request[Any, Any, Any], exc: ValidationException) -> l
             continue
         key = str(item.get("key", ""))
         kind = types.get(key)
-        detail = "must be true or false" if kind is bool else with_choices(message, kind)
+        if message.startswith("Unsupported type"):  # two parts of one name make a list
+            detail = "is given more than once"
+        elif kind is bool:
+            detail = "must be true or false"
+        else:
+            detail = with_choices(message, kind)
         errors.append({"pointer": f"#/form/{key}", "detail": detail})
     return errors
 

@@ -72,6 +72,27 @@ def test_a_retried_upload_with_its_idempotency_key_returns_the_first_summary(api
     assert upload("upload-2").json()["customers_matched"] == 25  # a new key runs again
 
 
+def test_a_misspelled_form_field_is_refused_not_ignored(api: Api) -> None:
+    content = (DATA / "agency_export_cp932.csv").read_bytes()
+
+    def upload(files: Any, **form: str) -> Any:
+        return api.post("/api/v1/imports", role="manager", files=files, data=form)
+
+    misspelled = upload({"file": ("export.csv", content, "text/csv")}, dryRun="true")
+    assert misspelled.status_code == 400  # else the "dry run" would import for real
+    error = misspelled.json()["errors"][0]
+    assert error["pointer"] == "#/form/dryRun" and "dry_run" in error["detail"]
+    two = upload(
+        [("file", ("a.csv", content, "text/csv")), ("file", ("b.csv", content, "text/csv"))]
+    )
+    assert two.status_code == 400
+    assert two.json()["errors"][0] == {
+        "pointer": "#/form/file",
+        "detail": "is given more than once",
+    }
+    assert api.get("/api/v1/customers").json()["items"] == []
+
+
 def test_import_upload_over_the_limit_is_413_and_starts_no_job(api: Api) -> None:
     big = b"x" * (10 * 1024 * 1024 + 1)
     response = api.post(

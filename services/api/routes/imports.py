@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -33,6 +34,19 @@ class ImportForm:
     insurer: str | None = None
 
 
+FORM_FIELDS = frozenset(field.name for field in dataclasses.fields(ImportForm))
+
+
+def _refuse_unknown_fields(request: Request[Any, Any, Any]) -> None:
+    """A misspelled field is refused, not ignored: `dryRun=true` would import for real."""
+    form = request._connection_state.form  # noqa: SLF001 - the form Litestar already parsed
+    for name in form:
+        if name not in FORM_FIELDS:
+            takes = ", ".join(sorted(FORM_FIELDS))
+            detail = f"is not a field of this form (it takes: {takes})"
+            raise InvalidQuery(name[:64], detail, source="form")
+
+
 @post(
     "/api/v1/imports",
     guards=[may_import],
@@ -52,6 +66,7 @@ def import_file(
     uploads get 413 and start no job). Good rows are imported, bad rows listed.
     Honours Idempotency-Key: a retry returns the first run's summary, not a second run's
     (which would report every record as matched)."""
+    _refuse_unknown_fields(request)
     if data.insurer is not None and len(data.insurer) > 100:
         raise InvalidQuery("insurer", "must be at most 100 characters", source="form")
     content = data.file.file.read(MAX_UPLOAD_BYTES + 1)
