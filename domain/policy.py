@@ -197,7 +197,11 @@ class Policy(Aggregate):
         require_same_agency(context, self.agency_id)
         checks.one_of(status, STATUSES, "status")
         if status not in TRANSITIONS[self.status]:
-            raise StateConflict("status", f"a policy cannot go from {self.status} to {status}")
+            onward = ", ".join(sorted(TRANSITIONS[self.status])) or f"none, {self.status} is final"
+            raise StateConflict(
+                "status",
+                f"a policy cannot go from {self.status} to {status} (from {self.status}: {onward})",
+            )
         self.trigger_event(self.StatusChanged, context=context, old=self.status, new=status)
 
 

@@ -16,6 +16,6 @@ from services.requests import RequestMeta
 def record_contact(
     ledger: Ledger, meta: RequestMeta, fields: dict[str, Any]
 ) -> tuple[UUID, int | None]:
-    load(ledger, meta, Customer, fields["customer_id"], "customer")
+    load(ledger, meta, Customer, fields["customer_id"], "customer", "customer_id")
     contact = ContactRecord.record(meta.context(), now=now(), **fields)
     return contact.id, save(ledger, contact)

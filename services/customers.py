@@ -17,7 +17,7 @@ from services.requests import RequestMeta
 def _check_household(ledger: Ledger, meta: RequestMeta, fields: dict[str, Any]) -> None:
     household_id = fields.get("household_id")
     if household_id is not None:
-        load(ledger, meta, Household, household_id, "household")
+        load(ledger, meta, Household, household_id, "household", "household_id")
 
 
 def register_customer(

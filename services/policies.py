@@ -22,7 +22,7 @@ def _check_people(ledger: Ledger, meta: RequestMeta, fields: dict[str, Any]) -> 
     )
     people += [(f"insured_ids/{i}", c) for i, c in enumerate(fields.get("insured_ids") or [])]
     for field, customer_id in people:
-        customer = load(ledger, meta, Customer, customer_id, "customer")
+        customer = load(ledger, meta, Customer, customer_id, "customer", field)
         if customer.status == ARCHIVED:
             raise StateConflict(field, "the customer is archived; un-archive them first")
 

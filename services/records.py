@@ -21,9 +21,13 @@ A = TypeVar("A", bound=Aggregate)
 
 
 class NotFound(LookupError):
-    def __init__(self, kind: str) -> None:
+    """No such record in the caller's agency; `field` names the request's field that
+    referred to it, when it was not the path's id."""
+
+    def __init__(self, kind: str, field: str | None = None) -> None:
         super().__init__(f"no such {kind}")
         self.kind = kind
+        self.field = field
 
 
 class DuplicateRecord(Exception):
@@ -43,13 +47,22 @@ class VersionConflict(Exception):
         self.current = current
 
 
-def load(ledger: Ledger, meta: RequestMeta, kind: type[A], record_id: UUID, label: str) -> A:
+def load(
+    ledger: Ledger,
+    meta: RequestMeta,
+    kind: type[A],
+    record_id: UUID,
+    label: str,
+    field: str | None = None,
+) -> A:
+    """The caller's agency's record, or NotFound (naming `field`, the body's reference
+    to it, if that is where the id came from)."""
     try:
         record = ledger.repository.get(record_id)
     except AggregateNotFoundError:
-        raise NotFound(label) from None
+        raise NotFound(label, field) from None
     if not isinstance(record, kind) or getattr(record, "agency_id", None) != meta.agency_id:
-        raise NotFound(label)
+        raise NotFound(label, field)
     return record
 
 

@@ -200,7 +200,11 @@ def _domain(_: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
 
 
 def _not_found(_: Request[Any, Any, Any], exc: NotFound) -> Response[Any]:
-    return problem(404, "Not found", str(exc))
+    if exc.field is None:
+        return problem(404, "Not found", str(exc))
+    # Where the body referred to it, so that a form can mark the field.
+    errors = [{"pointer": f"/{exc.field}", "detail": str(exc)}]
+    return problem(404, "Not found", str(exc), errors=errors)
 
 
 def _duplicate(_: Request[Any, Any, Any], exc: DuplicateRecord) -> Response[Any]:

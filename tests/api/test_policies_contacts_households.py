@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from uuid import uuid4
 
 from tests.api.conftest import Api
 from tests.api.test_customers import TARO, create
@@ -49,7 +50,9 @@ def test_a_status_the_policy_cannot_move_to_is_a_conflict(api: Api) -> None:
     assert api.post(path, json={"status": "cancelled"}, headers={"If-Match": '"1"'}).is_success
     again = api.post(path, json={"status": "in_force"}, headers={"If-Match": '"2"'})
     assert again.status_code == 409
-    assert "cannot go from cancelled to in_force" in again.json()["detail"]
+    assert again.json()["detail"] == (
+        "a policy cannot go from cancelled to in_force (from cancelled: none, cancelled is final)"
+    )
 
 
 def test_an_archived_customer_takes_on_no_new_policy(api: Api) -> None:
@@ -67,6 +70,15 @@ def test_policy_for_another_agencys_customer_is_refused(api: Api) -> None:
         "/api/v1/policies", role="other-agency", json=policy_body(holder, date(2026, 4, 1))
     )
     assert response.status_code == 404
+    assert response.json()["errors"] == [
+        {"pointer": "/policyholder_id", "detail": "no such customer"}
+    ]
+    insured = api.post(
+        "/api/v1/policies",
+        json=policy_body(holder, date(2026, 4, 1), insured_ids=[holder, str(uuid4())]),
+    )
+    assert insured.status_code == 404  # the same answer as for another agency's customer
+    assert insured.json()["errors"][0]["pointer"] == "/insured_ids/1"
 
 
 def test_end_date_must_follow_start_date(api: Api) -> None:
