@@ -104,24 +104,33 @@ def user_by_username(ledger: Ledger, agency: Agency, username: str) -> User:
     return found
 
 
-def deactivate_user(ledger: Ledger, meta: RequestMeta, agency: Agency, username: str) -> User:
-    """Stops a user from logging in; the user's tokens stop working at their next
-    request, once the users read model has the change (docs/api.md)."""
+def deactivate_user(
+    ledger: Ledger, db: ProjectionDatabase, meta: RequestMeta, agency: Agency, username: str
+) -> tuple[User, int]:
+    """Stops a user from logging in and ends the user's sessions at once, without
+    waiting for the users read model (its runner may be another process, or stalled).
+    Returns the user and how many sessions were ended."""
     user = user_by_username(ledger, agency, username)
     user.deactivate(meta.for_agency(agency.id).context())
     ledger.save(user)
-    return user
+    return user, sessions.revoke_all_of(db, user.id)
 
 
 def change_role(
-    ledger: Ledger, meta: RequestMeta, agency: Agency, username: str, role: str
-) -> User:
-    """Gives a user another role, which the user's live tokens carry from their next
-    request on."""
+    ledger: Ledger,
+    db: ProjectionDatabase,
+    meta: RequestMeta,
+    agency: Agency,
+    username: str,
+    role: str,
+) -> tuple[User, int]:
+    """Gives a user another role and ends the user's sessions, so that no token keeps
+    the old role's reach while the users read model catches up: the next login
+    carries the new role. Returns the user and how many sessions were ended."""
     user = user_by_username(ledger, agency, username)
     user.change_role(meta.for_agency(agency.id).context(), role)
     ledger.save(user)
-    return user
+    return user, sessions.revoke_all_of(db, user.id)
 
 
 def reset_password(

@@ -20,7 +20,7 @@ from domain.agency import Agency
 from domain.errors import DomainError
 from domain.roles import ROLES
 from infra.ledger import Ledger
-from projections.database import open_database
+from projections.database import ProjectionDatabase, open_database
 from services import sessions
 from services.agencies import UnknownAgency, agency_by_code
 from services.cli.common import EXIT_OK, Commands, UsageError, open_ledger
@@ -48,7 +48,9 @@ def register(commands: Commands) -> None:
     )
     _identify(deactivate)
     deactivate.set_defaults(handler=deactivate_command)
-    set_role = sub.add_parser("set-role", help="give a user another role")
+    set_role = sub.add_parser(
+        "set-role", help="give a user another role (ends the user's sessions: log in again)"
+    )
     _identify(set_role)
     set_role.add_argument("--role", required=True, choices=sorted(ROLES))
     set_role.set_defaults(handler=set_role_command)
@@ -109,30 +111,37 @@ def add_user_command(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _change(args: argparse.Namespace, change: Callable[[Ledger, Agency], str]) -> int:
-    """Runs one change of an existing user; what it prints is what `change` returns."""
+Change = Callable[[Ledger, ProjectionDatabase, Agency], str]
+
+
+def _change(args: argparse.Namespace, change: Change) -> int:
+    """Runs one change of an existing user, next to the sessions it may end; what it
+    prints is what `change` returns."""
     ledger = open_ledger(create=False)
+    db = open_database(ledger.settings)
     try:
-        print(change(ledger, _agency(ledger, args.agency)))
+        sessions.create_tables(db)
+        print(change(ledger, db, _agency(ledger, args.agency)))
     except (UnknownUser, DomainError) as error:
         raise UsageError(str(error)) from None
     finally:
+        db.close()
         ledger.close()
     return EXIT_OK
 
 
 def deactivate_command(args: argparse.Namespace) -> int:
-    def change(ledger: Ledger, agency: Agency) -> str:
-        deactivate_user(ledger, cli_meta(), agency, args.username)
-        return f"user {args.username} of {agency.code} deactivated"
+    def change(ledger: Ledger, db: ProjectionDatabase, agency: Agency) -> str:
+        user, ended = deactivate_user(ledger, db, cli_meta(), agency, args.username)
+        return f"user {user.username} of {agency.code} deactivated; {ended} session(s) ended"
 
     return _change(args, change)
 
 
 def set_role_command(args: argparse.Namespace) -> int:
-    def change(ledger: Ledger, agency: Agency) -> str:
-        user = change_role(ledger, cli_meta(), agency, args.username, args.role)
-        return f"user {user.username} of {agency.code} is now {user.role}"
+    def change(ledger: Ledger, db: ProjectionDatabase, agency: Agency) -> str:
+        user, ended = change_role(ledger, db, cli_meta(), agency, args.username, args.role)
+        return f"user {user.username} of {agency.code} is now {user.role}; {ended} session(s) ended"
 
     return _change(args, change)
 
@@ -140,13 +149,8 @@ def set_role_command(args: argparse.Namespace) -> int:
 def reset_password_command(args: argparse.Namespace) -> int:
     password = _password(args.password_stdin)
 
-    def change(ledger: Ledger, agency: Agency) -> str:
-        db = open_database(ledger.settings)
-        try:
-            sessions.create_tables(db)
-            user, ended = reset_password(ledger, db, cli_meta(), agency, args.username, password)
-        finally:
-            db.close()
+    def change(ledger: Ledger, db: ProjectionDatabase, agency: Agency) -> str:
+        user, ended = reset_password(ledger, db, cli_meta(), agency, args.username, password)
         return f"password of {user.username} of {agency.code} reset; {ended} session(s) ended"
 
     return _change(args, change)

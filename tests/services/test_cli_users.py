@@ -49,8 +49,12 @@ def test_an_operator_changes_a_role_resets_a_password_and_deactivates(
         who = ("--agency", "sakura", "--username", "tanaka")
 
         code, out, _ = daicho("users", "set-role", *who, "--role", "manager")
-        assert code == 0 and "now manager" in out
-        assert session(token)["role"] == "manager"  # the live token carries the new role
+        assert code == 0 and "now manager; 1 session(s) ended" in out
+        assert session(token)["revoked_at"]  # no token keeps the old role's reach
+        token, _ = sessions.open_session(
+            read_side.database, users.authenticate(ledger, "sakura", "tanaka", OLD)
+        )
+        assert session(token)["role"] == "manager"
 
         _stdin(monkeypatch, NEW)
         code, out, _ = daicho("users", "reset-password", *who, "--password-stdin")
@@ -62,8 +66,9 @@ def test_an_operator_changes_a_role_resets_a_password_and_deactivates(
             read_side.database, users.authenticate(ledger, "sakura", "tanaka", NEW)
         )
 
-        assert daicho("users", "deactivate", *who)[0] == 0
-        assert not session(token)["active"]
+        code, out, _ = daicho("users", "deactivate", *who)
+        assert code == 0 and "1 session(s) ended" in out  # at once, not at the catch-up
+        assert session(token)["revoked_at"] and not session(token)["active"]
         with pytest.raises(users.InvalidCredentials):
             users.authenticate(ledger, "sakura", "tanaka", NEW)
         code, _, err = daicho("users", "set-role", *who, "--role", "admin")
