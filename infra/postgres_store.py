@@ -46,6 +46,8 @@ EVENTS_COLUMNS = [
     ("chain_hash", "bytea", True),
     ("aggregate_hash", "bytea", True),
 ]
+# What the store relies on to refuse a second event at a position or a record version.
+UNIQUE_KEYS = [("originator_id", "originator_version"), ("notification_id",)]
 GUARD_FUNCTION = "daicho_refuse_change"
 GUARD_BODY = "BEGIN RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; END"
 
@@ -320,6 +322,21 @@ class PostgresChainSnapshot:
         ):
             if trigger not in self._recorder.guard_triggers:
                 problems.append(f"trigger {trigger} on {EVENTS_TABLE} is not Daicho's")
+        # Without them the store takes a second "version 1" of a record, or a second
+        # event at a position: a fork the chain shows only once it has happened.
+        unique_keys = {
+            tuple(columns)
+            for (columns,) in self._catalog(
+                "SELECT array(SELECT a.attname::text FROM unnest(i.indkey) WITH ORDINALITY "
+                "AS k(attnum, n) JOIN pg_attribute a ON a.attrelid = i.indrelid "
+                "AND a.attnum = k.attnum ORDER BY k.n) FROM pg_index i "
+                f"WHERE i.indrelid = {table} AND i.indisunique AND i.indisvalid "
+                "AND i.indpred IS NULL AND i.indexprs IS NULL"
+            )
+        }
+        for key in UNIQUE_KEYS:
+            if key not in unique_keys:
+                problems.append(f"{EVENTS_TABLE} has no unique index on ({', '.join(key)})")
         return problems
 
     def _catalog(self, query: str) -> list[tuple[Any, ...]]:

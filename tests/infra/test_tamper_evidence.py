@@ -337,6 +337,21 @@ def test_row_level_security_that_hides_events_from_the_application(
 
 
 @pytest.mark.parametrize("settings", ["postgres"], indirect=True)
+def test_dropped_or_weakened_unique_keys_are_reported(ledger: Ledger, store: RawStore) -> None:
+    """Before the store forks: without them a second "version 1" of a record is taken."""
+    store.execute("ALTER TABLE stored_events DROP CONSTRAINT stored_events_pkey")
+    store.execute("DROP INDEX stored_events_notification_id_idx")
+    store.execute(
+        "CREATE UNIQUE INDEX stored_events_notification_id_idx ON stored_events "
+        "(notification_id) WHERE notification_id < 5"
+    )
+    assert sorted(p.detail for p in _verify(ledger).problems if p.kind == STORE_ALTERED) == [
+        "stored_events has no unique index on (notification_id)",
+        "stored_events has no unique index on (originator_id, originator_version)",
+    ]
+
+
+@pytest.mark.parametrize("settings", ["postgres"], indirect=True)
 def test_guards_that_never_fire_are_reported(ledger: Ledger, store: RawStore) -> None:
     store.drop_guards()
     store.execute(
