@@ -13,14 +13,19 @@ from uuid import UUID
 
 from domain.errors import DomainError
 
-# Controls (NUL and the like break databases, terminals and CSV exports downstream),
-# lone surrogates (they cannot be stored as UTF-8) and the direction overrides, which
-# make a name display as another ("Trojan Source"). Tab and line breaks are fine.
+# Controls, C0 and C1 (NUL and the like break databases, terminals and CSV exports
+# downstream; U+009B starts a terminal escape), lone surrogates (they cannot be stored
+# as UTF-8), line and paragraph separators, and the direction controls, which make a
+# name display as another ("Trojan Source"). Tab and line breaks are fine.
 _FORBIDDEN_CHARACTERS = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\u202a-\u202e\u2066-\u2069]"
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]"
 )
-# Characters that show nothing: text made only of these and spaces is blank.
-_INVISIBLE_CHARACTERS = re.compile("[\u200b-\u200f\u2060\ufeff]")
+# Characters that show nothing (zero-width, fillers, soft hyphen, variation selectors,
+# tags): text made only of these and spaces is blank.
+_INVISIBLE_CHARACTERS = re.compile(
+    "[\u00ad\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200d\u2060-\u2064"
+    "\u2800\u3164\ufe00-\ufe0f\ufeff\uffa0\U000e0000-\U000e007f]"
+)
 
 
 def required_text(value: Any, field: str, *, max_length: int) -> str:

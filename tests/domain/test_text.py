@@ -102,7 +102,7 @@ def test_control_characters_and_lone_surrogates_are_refused() -> None:
     from domain import checks
     from domain.errors import DomainError
 
-    for bad in ("山田\x00太郎", "a\x1bb", "x\ud800y", "山田\u202e郎太"):
+    for bad in ("山田\x00太郎", "a\x1bb", "x\ud800y", "山田\u202e郎太", "a\x9bb", "a\u2028b"):
         with pytest.raises(DomainError, match="control or text-direction characters"):
             checks.required_text(bad, "name", max_length=100)
     assert checks.required_text("一行目\n二行目\tタブ", "summary", max_length=100)
@@ -112,6 +112,7 @@ def test_text_of_invisible_characters_only_is_blank() -> None:
     from domain import checks
     from domain.errors import DomainError
 
-    with pytest.raises(DomainError, match="must not be empty"):
-        checks.required_text("\u200b\u3000\ufeff", "name", max_length=100)
+    for blank in ("\u200b\u3000\ufeff", "\u3164", "\u2800", "\u00ad\u034f", "\U000e0041"):
+        with pytest.raises(DomainError, match="must not be empty"):
+            checks.required_text(blank, "name", max_length=100)
     assert checks.required_text("山田\u200b太郎", "name", max_length=100)  # kept as typed
