@@ -21,12 +21,14 @@ from services.sessions import Principal
 
 WRITERS = frozenset({"admin", "manager", "agent"})
 IMPORTERS = frozenset({"admin", "manager"})
-_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+# A UUID or 16 to 64 hex digits (a W3C trace id is 32): nothing a person's name or
+# phone number could be typed into, since the id is written into the permanent events.
+_REQUEST_ID = re.compile(r"[0-9A-Fa-f]{16,64}|[0-9A-Fa-f]{8}(?:-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}")
 _ETAG = re.compile(r'"(\d{1,18})"')  # strong only: If-Match never matches a weak ETag
 
 
 def request_id_from(header: str | None) -> str:
-    """The client's X-Request-ID when it is a sane token, else a fresh one."""
+    """The client's X-Request-ID when it is a UUID or hex digits, else a fresh one."""
     if header and _REQUEST_ID.fullmatch(header):
         return header
     return uuid.uuid4().hex

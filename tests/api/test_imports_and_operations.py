@@ -213,6 +213,15 @@ def test_every_response_has_a_request_id_and_security_headers(api: Api) -> None:
         assert response.headers["cache-control"] == "no-store"
 
 
+def test_a_client_request_id_is_kept_only_if_it_cannot_carry_personal_data(api: Api) -> None:
+    trace = "4bf92f3577b34da6a3ce929d0e0e4736"
+    assert (
+        api.client.get("/health", headers={"X-Request-ID": trace}).headers["x-request-id"] == trace
+    )
+    typed = api.client.get("/health", headers={"X-Request-ID": "tanaka.taro-090-1111-2222"})
+    assert typed.headers["x-request-id"] != "tanaka.taro-090-1111-2222"
+
+
 def test_oversized_headers_are_refused_before_anything_else(api: Api) -> None:
     response = api.get("/api/v1/customers", headers={"X-Padding": "x" * 20_000})
     assert response.status_code == 431
