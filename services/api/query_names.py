@@ -13,7 +13,7 @@ from typing import Any
 
 from litestar import Litestar, Request
 from litestar.handlers import HTTPRouteHandler
-from litestar.openapi.spec import Operation
+from litestar.openapi.spec import Operation, Parameter
 from litestar.routes import HTTPRoute
 
 from services.api.problems import InvalidQuery
@@ -21,7 +21,9 @@ from services.api.problems import InvalidQuery
 
 def _query_names(operation: Operation | None) -> frozenset[str]:
     parameters = (operation.parameters or []) if operation else []
-    return frozenset(p.name for p in parameters if getattr(p, "param_in", None) == "query")
+    return frozenset(
+        p.name for p in parameters if isinstance(p, Parameter) and p.param_in == "query"
+    )
 
 
 def query_names_by_handler(app: Litestar) -> dict[HTTPRouteHandler, frozenset[str]]:

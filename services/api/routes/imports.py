@@ -40,7 +40,7 @@ FORM_FIELDS = frozenset(field.name for field in dataclasses.fields(ImportForm))
 def _refuse_unknown_fields(request: Request[Any, Any, Any]) -> None:
     """A misspelled field is refused, not ignored: `dryRun=true` would import for real."""
     form = request._connection_state.form  # noqa: SLF001 - the form Litestar already parsed
-    for name in form:
+    for name in form if isinstance(form, dict) else ():
         if name not in FORM_FIELDS:
             takes = ", ".join(sorted(FORM_FIELDS))
             detail = f"is not a field of this form (it takes: {takes})"
