@@ -17,7 +17,7 @@ from eventsourcing.domain import Aggregate
 from domain import checks, text
 from domain.changes import FieldChange, apply_field_changes, field_changes
 from domain.context import EventContext
-from domain.errors import DomainError, RecordArchived, StateConflict, check_each
+from domain.errors import DomainError, InvalidFields, RecordArchived, StateConflict, check_each
 from domain.tenancy import require_same_agency
 
 KINDS = frozenset({"person", "corporation"})
@@ -246,10 +246,20 @@ def _phones(value: Any) -> list[str]:
     """Phone numbers as typed, each a valid Japanese number, no number listed twice."""
     phones = checks.text_list(value, "phones", max_length=PHONE_MAX_LENGTH)
     first_at: dict[str, int] = {}
+    errors: list[DomainError] = []
     for index, phone in enumerate(phones):
         # Named by JSON pointer segment, so that an API error points at the number.
-        digits = text.phone_digits(phone, f"phones/{index}")
+        field = f"phones/{index}"
+        try:
+            digits = text.phone_digits(phone, field)
+        except DomainError as error:
+            errors.append(error)
+            continue
         if digits in first_at:
-            raise DomainError(f"phones/{index}", f"is the same number as phones/{first_at[digits]}")
-        first_at[digits] = index
+            errors.append(DomainError(field, f"is the same number as phones/{first_at[digits]}"))
+        first_at.setdefault(digits, index)
+    if len(errors) > 1:
+        raise InvalidFields(errors)  # every bad number, for a form to mark them all
+    if errors:
+        raise errors[0]
     return phones

@@ -354,12 +354,12 @@ def test_every_broken_business_rule_is_reported(api: Api) -> None:
             **TARO,
             "postal_code": "16000",
             "email": "not an address",
-            "phones": ["03-1234-5678", "12"],
+            "phones": ["03-1234-5678", "12", "abc"],
         },
     )
     assert response.status_code == 422
     pointers = sorted(error["pointer"] for error in response.json()["errors"])
-    assert pointers == ["/email", "/phones/1", "/postal_code"]
+    assert pointers == ["/email", "/phones/1", "/phones/2", "/postal_code"]
     twice = api.post("/api/v1/customers", json={**TARO, "phones": ["03-1234-5678", "0312345678"]})
     assert twice.json()["errors"] == [
         {"pointer": "/phones/1", "detail": "is the same number as phones/0"}
