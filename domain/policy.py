@@ -172,7 +172,10 @@ class Policy(Aggregate):
         checked = check_each(fields, _checked)
         self._require_same_identity(checked)
         _require_end_after_start(
-            checked.get("start_date", self.start_date), checked.get("end_date", self.end_date)
+            checked.get("start_date", self.start_date),
+            checked.get("end_date", self.end_date),
+            # The error names a field the request sent: a new start names the start.
+            field="end_date" if "end_date" in checked else "start_date",
         )
         changes = field_changes(self, checked)
         if changes:
@@ -233,6 +236,11 @@ def _checked(field: str, value: Any) -> Any:
             raise DomainError(field, "is not a policy field that can be changed")
 
 
-def _require_end_after_start(start_date: date, end_date: date | None) -> None:
+def _require_end_after_start(
+    start_date: date, end_date: date | None, field: str = "end_date"
+) -> None:
     if end_date is not None and end_date <= start_date:
-        raise DomainError("end_date", "must be after the start date")
+        message = (
+            "must be after the start date" if field == "end_date" else "must be before the end date"
+        )
+        raise DomainError(field, message)

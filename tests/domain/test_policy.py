@@ -102,7 +102,8 @@ def test_a_change_cannot_put_the_end_before_the_start(context: EventContext) -> 
 
     with pytest.raises(DomainError) as error:
         policy.change(context, start_date=date(2025, 4, 1))
-    assert error.value.field == "end_date"
+    # Named by the field the change sent: the start moved past the end.
+    assert (error.value.field, error.value.message) == ("start_date", "must be before the end date")
     assert policy.version == 1
 
 
