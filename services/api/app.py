@@ -44,6 +44,18 @@ def _runtime(state: State) -> Runtime:
     return state.runtime  # type: ignore[no-any-return]
 
 
+def prepare_store(settings: Settings) -> None:
+    """Creates every table the app uses, once, before `serve --workers N` starts its
+    workers: on a new store they would all run CREATE TABLE IF NOT EXISTS at once,
+    which PostgreSQL does not make safe against itself (a worker died on a duplicate
+    type). An unusable store stops here, with its reason, not in a worker."""
+    runtime = Runtime.open(settings)
+    try:
+        idempotency.create_tables(runtime)
+    finally:
+        runtime.close()
+
+
 def create_app(settings: Settings, *, run_projections: bool = True) -> Litestar:
     """The app over `settings`' store. With run_projections, this process keeps the
     read models caught up in a background thread (the default for `daicho serve`)."""

@@ -44,8 +44,11 @@ def serve_api(args: argparse.Namespace) -> int:
         return EXIT_UNUSABLE
     if args.demo:
         _load_demo()
-    else:
-        open_ledger().close()  # an unusable store stops here with its reason, not in a worker
+    ledger = open_ledger()  # an unusable store stops here, with its reason (exit 2)
+    ledger.close()
+    from services.api.app import prepare_store  # the web stack, for this command only
+
+    prepare_store(ledger.settings)
     if args.no_projections:
         import os
 

@@ -9,6 +9,7 @@ from uuid import UUID
 
 import pytest
 
+from infra.settings import Settings
 from tests.api.conftest import Api
 from tests.api.test_customers import TARO
 
@@ -285,3 +286,17 @@ def test_bad_form_fields_of_an_upload_are_named_as_form_fields(api: Api) -> None
     assert bad_encoding.json()["errors"] == [
         {"pointer": "#/form/encoding", "detail": "must be one of auto, utf-8, cp932"}
     ]
+
+
+def test_serve_prepares_every_table_before_its_workers_start(settings: Settings) -> None:
+    """Workers of a new store would race on CREATE TABLE IF NOT EXISTS."""
+    from projections.database import open_database
+    from services.api.app import prepare_store
+
+    prepare_store(settings)
+    db = open_database(settings)
+    try:
+        for table in ("idempotency_keys", "api_sessions", "customers", "users"):
+            assert db.query(f"SELECT count(*) AS n FROM {table}") == [{"n": 0}], table
+    finally:
+        db.close()
