@@ -13,7 +13,7 @@ def verify_ledger(ledger: Ledger, expected_head: tuple[int, bytes] | None = None
 
 
 def parse_head(text: str) -> tuple[int, bytes]:
-    """`POSITION:HASH` as `daicho verify` prints them (`head POSITION HASH`)."""
+    """`POSITION:HASH` as `daicho verify` prints it (`head POSITION:HASH`)."""
     position, _, digest = text.partition(":")
     try:
         parsed = int(position), bytes.fromhex(digest)
@@ -26,7 +26,7 @@ def parse_head(text: str) -> tuple[int, bytes]:
 
 def summary_line(report: Report) -> str:
     """One line for people: counts and hashes only, never event contents."""
-    head = f"head {report.head_position} {report.head_hash.hex()}"
+    head = f"head {report.head_position}:{report.head_hash.hex()}"  # as --expect-head takes it
     timing = f"{report.elapsed_seconds:.2f} s"
     problem = report.first_problem
     if problem is None:

@@ -10,6 +10,9 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
+import psycopg
+from eventsourcing.persistence import PersistenceError
+
 from domain.errors import DomainError
 from infra.logging import configure_logging
 from infra.settings import ConfigurationError
@@ -35,6 +38,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return handler(args)
     except (UsageError, ConfigurationError, DomainError) as error:
         print(f"daicho: {error}", file=sys.stderr)
+        return EXIT_UNUSABLE
+    except (psycopg.OperationalError, PersistenceError) as error:
+        # An outage is not tampering (exit 1): monitoring must tell them apart.
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        print(f"daicho: cannot use the store: {reason}", file=sys.stderr)
         return EXIT_UNUSABLE
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from infra.settings import Settings
+from services.cli import main
 from tests.infra.tampering import RawStore
 
 DATA = Path(__file__).parent.parent / "data"
@@ -306,3 +307,14 @@ def test_a_store_of_the_earlier_two_table_layout_is_refused_with_a_reason(
     for command in (("verify",), ("agencies", "add", "sakura", "--name", "さくら")):
         code, out, err = daicho(*command)
         assert code == 2 and out == "" and "earlier Daicho" in err
+
+
+def test_a_store_that_cannot_be_reached_is_exit_2_not_tampering(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    monkeypatch.setenv("DAICHO_HOME", str(tmp_path))
+    monkeypatch.setenv("DAICHO_DATABASE_URL", "postgresql://postgres@127.0.0.1:1/nowhere")
+    code = main(["verify"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("daicho: cannot use the store: ")
+    assert len(err.strip().splitlines()) == 1  # no traceback
