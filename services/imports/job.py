@@ -198,6 +198,12 @@ class _Job:
             self.loaded[customer_id] = customer
             return customer
         assert isinstance(customer, Customer)
+        if customer_id in self.created or customer_id in self.matched:
+            # A later row of a customer this file already applied (one row per policy)
+            # only fills what is still empty: its 担当 is that policy's agent, and
+            # letting each row overwrite the last flipped the customer's agent back and
+            # forth on every re-import, recording changes where nothing changed.
+            given = {k: v for k, v in given.items() if getattr(customer, k, None) is None}
         # Phones accumulate: a number in the file that the customer lacks is added.
         new_phones = [
             p for p in row.phones if p not in {text.phone_digits(q) for q in customer.phones}

@@ -63,10 +63,13 @@ def test_json_summary_follows_the_contract(daicho, agency: str) -> None:
 def test_reimporting_the_same_file_creates_no_duplicates(daicho, agency: str) -> None:
     path = str(DATA / "agency_export_cp932.csv")
     daicho("import", path, "--agency", agency)
+    head = json.loads(daicho("verify", "--json")[1])["head_position"]
     _, out, _ = daicho("import", path, "--agency", agency, "--json")
     summary = json.loads(out)
     assert (summary["customers_created"], summary["customers_matched"]) == (0, 25)
     assert (summary["policies_created"], summary["policies_updated"]) == (0, 0)
+    # Nothing recorded where nothing changed: only the job's own start and end.
+    assert json.loads(daicho("verify", "--json")[1])["head_position"] == head + 2
 
 
 def test_dry_run_records_nothing(daicho, agency: str) -> None:
