@@ -16,6 +16,7 @@ import psycopg
 from eventsourcing.application import Application
 from eventsourcing.persistence import JSONTranscoder
 from psycopg.sql import SQL, Identifier
+from psycopg_pool import ConnectionPool
 
 from infra import postgres_store, sqlite_store
 from infra.settings import ConfigurationError, Settings
@@ -57,6 +58,13 @@ class Ledger(Application[UUID]):
         super().register_transcodings(transcoder)
         transcoder.register(DateAsISO())
         transcoder.register(EventContextAsDict())
+
+    def drop_dead_connections(self) -> None:
+        """On PostgreSQL, replace pooled connections the server has closed: the
+        library's pool hands them out until each has failed a write."""
+        pool = getattr(getattr(self.recorder, "datastore", None), "pool", None)
+        if isinstance(pool, ConnectionPool):
+            pool.check()
 
     @contextmanager
     def chain_snapshot(self) -> Iterator[ChainSnapshot]:

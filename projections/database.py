@@ -98,6 +98,10 @@ class ProjectionDatabase(Protocol):
         the read models or the sessions, asked without a round trip; None while that
         cannot be known. Only equality means anything."""
 
+    def drop_dead_connections(self) -> None:
+        """Replace pooled connections the server has closed (a restart, a failover),
+        so that the next requests do not each draw one and fail with it."""
+
     def close(self) -> None: ...
 
 
@@ -263,6 +267,9 @@ class SQLiteDatabase:
         with self._guard:
             self._opened.remove(connection)
         connection.close()
+
+    def drop_dead_connections(self) -> None:
+        """A file has no connection a server could close."""
 
     def close(self) -> None:
         with self._guard:
@@ -430,6 +437,9 @@ class PostgresDatabase:
     def data_version(self) -> int | None:
         """What `ChangeListener` has counted: every writing transaction here NOTIFYs."""
         return self.changes.version()
+
+    def drop_dead_connections(self) -> None:
+        self._pool.check()  # each idle connection is tried; dead ones are replaced
 
     def close(self) -> None:
         self.changes.close()

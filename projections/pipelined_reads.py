@@ -60,20 +60,29 @@ class PipelinedReads:
 
     async def _run(self, batch: list[Pending]) -> None:
         try:
-            async with self._pool.connection() as connection:
-                try:
-                    results = await _pipelined(connection, [(s, p) for s, p, _ in batch])
-                except Exception:  # noqa: BLE001 - e.g. a parameter that cannot be encoded
-                    if len(batch) == 1 or connection.closed:
-                        raise
-                    await _one_by_one(connection, batch)
-                    return
-            for (_, _, result), rows in zip(batch, results, strict=True):
-                _settle(result, rows)
+            try:
+                await self._run_on_a_connection(batch)
+            except psycopg.OperationalError:
+                # A pooled connection the server had closed (a restart, a failover,
+                # pg_terminate_backend): reads are safe to send again, and the pool has
+                # dropped the dead connection, so the next one is new.
+                await self._run_on_a_connection([p for p in batch if not p[2].done()])
         except Exception as error:  # noqa: BLE001 - handed to each waiting request
             for _, _, result in batch:
                 if not result.done():
                     result.set_exception(error)
+
+    async def _run_on_a_connection(self, batch: list[Pending]) -> None:
+        async with self._pool.connection() as connection:
+            try:
+                results = await _pipelined(connection, [(s, p) for s, p, _ in batch])
+            except Exception:  # noqa: BLE001 - e.g. a parameter that cannot be encoded
+                if len(batch) == 1 or connection.closed:
+                    raise
+                await _one_by_one(connection, batch)
+                return
+        for (_, _, result), rows in zip(batch, results, strict=True):
+            _settle(result, rows)
 
 
 async def _pipelined(

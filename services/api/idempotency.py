@@ -16,6 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 import msgspec
+import psycopg
 from litestar import Request, Response
 
 from infra.clock import now
@@ -94,12 +95,7 @@ def idempotent(
     try:
         response = run()
     except BaseException:
-        with runtime.db.transaction() as cursor:
-            cursor.execute(
-                "DELETE FROM idempotency_keys WHERE agency_id = ? AND user_id = ? "
-                "AND key = ? AND owner = ?",
-                (*scope, owner),
-            )
+        _release(runtime, (*scope, owner))
         raise
     headers = {
         name: response.headers[name] for name in REPLAYED_HEADERS if name in response.headers
@@ -117,3 +113,22 @@ def idempotent(
             ),
         )
     return response
+
+
+def _release(runtime: Runtime, claim: tuple[str, str, str, str]) -> None:
+    """Frees a failed request's key for its retry. Its failure may have been a lost
+    database connection, and then so may be the next one drawn: once more after the
+    dead ones are replaced, or the key would answer 409 "in progress" for a day."""
+    for attempt in (1, 2):
+        try:
+            with runtime.db.transaction() as cursor:
+                cursor.execute(
+                    "DELETE FROM idempotency_keys WHERE agency_id = ? AND user_id = ? "
+                    "AND key = ? AND owner = ?",
+                    claim,
+                )
+            return
+        except psycopg.OperationalError:
+            if attempt == 2:
+                raise
+            runtime.drop_dead_connections()

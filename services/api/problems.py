@@ -13,7 +13,9 @@ from types import UnionType
 from typing import Annotated, Any, Union, get_args, get_origin, get_type_hints
 
 import msgspec
+import psycopg
 import structlog
+from eventsourcing import persistence
 from litestar import Request, Response
 from litestar.exceptions import (
     HTTPException,
@@ -247,6 +249,26 @@ def _too_deep(_: Request[Any, Any, Any], __: RecursionError) -> Response[Any]:
     return problem(400, "Bad request", "the body is nested too deeply")
 
 
+def _connection_lost(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """The database closed a connection (a restart, a failover): every other pooled one
+    is likely dead too, so they are replaced before the client retries."""
+    log.error(
+        "database.connection_lost",
+        error_type=type(exc).__name__,
+        request_id=request.scope.get("state", {}).get("request_id"),
+    )
+    try:
+        request.app.state.runtime.drop_dead_connections()
+    except Exception as error:  # noqa: BLE001 - the database may still be down
+        log.error("database.unreachable", error_type=type(error).__name__)
+    return problem(
+        503,
+        "Database connection lost",
+        "retry; a write may have been recorded: retry it with the same Idempotency-Key",
+        headers={"Retry-After": "1"},
+    )
+
+
 def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     # The type only: an exception's text may carry data from the request.
     log.error(
@@ -270,5 +292,9 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     InvalidQuery: _invalid_query,
     InvalidCursor: _invalid_cursor,
     RecursionError: _too_deep,
+    psycopg.OperationalError: _connection_lost,
+    psycopg.InterfaceError: _connection_lost,
+    persistence.OperationalError: _connection_lost,
+    persistence.InterfaceError: _connection_lost,
     Exception: _unexpected,
 }

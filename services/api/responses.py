@@ -20,6 +20,7 @@ _DESCRIPTIONS = {
     422: "invalid body: one error per field, by JSON pointer",
     428: "If-Match is required",
     429: "too many logins at once: retry after Retry-After seconds",
+    503: "the database closed a connection under the request: retry after Retry-After",
 }
 
 
@@ -43,8 +44,8 @@ ACCEPTED = {
     )
 }
 READ = problems(400, 401, 403, 404)
-CREATE = {**ACCEPTED, **problems(400, 401, 403, 404, 409, 413, 422)}
-CHANGE = {**ACCEPTED, **problems(400, 401, 403, 404, 409, 412, 413, 422, 428)}
+CREATE = {**ACCEPTED, **problems(400, 401, 403, 404, 409, 413, 422, 503)}
+CHANGE = {**ACCEPTED, **problems(400, 401, 403, 404, 409, 412, 413, 422, 428, 503)}
 
 # Documentation only: the handlers set these on the responses they build.
 ETAG_HEADER = [

@@ -46,6 +46,11 @@ class Runtime:
             log.error("projections.catch_up_failed", error=str(error))
             return False
 
+    def drop_dead_connections(self) -> None:
+        """After a lost database connection: replace every pooled one the server closed."""
+        self.ledger.drop_dead_connections()
+        self.db.drop_dead_connections()
+
     def close(self) -> None:
         self.projections.close()
         self.ledger.close()

@@ -9,7 +9,7 @@ import pytest
 
 from infra.clock import now
 from infra.settings import Settings
-from tests.api.conftest import Api
+from tests.api.conftest import PASSWORD, Api
 from tests.changes import changed_since
 
 TARO = {
@@ -364,3 +364,43 @@ def test_every_broken_business_rule_is_reported(api: Api) -> None:
     assert twice.json()["errors"] == [
         {"pointer": "/phones/1", "detail": "is the same number as phones/0"}
     ]
+
+
+@pytest.mark.parametrize("settings", ["postgres"], indirect=True)
+def test_after_the_server_closed_its_connections_requests_recover_at_once(api: Api) -> None:
+    """A restart or failover closes every pooled connection. Reads are sent again on a
+    new one; a write that drew a dead one is a 503 to retry (never a 500), after which
+    the dead ones are replaced, and its Idempotency-Key is free for the retry."""
+    import psycopg
+
+    from tests.postgres import URL
+
+    created = create(api)
+    api.get(f"/api/v1/customers/{created['id']}")  # the read pool holds a connection
+    with psycopg.connect(URL, autocommit=True) as admin:
+        killed = admin.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        ).fetchone()
+    assert killed and killed[0] >= 2
+    for _ in range(3):
+        assert api.get(f"/api/v1/customers/{created['id']}").status_code == 200
+
+    def twice(send: Any) -> Any:
+        first = send()
+        if first.status_code != 503:
+            return first
+        assert first.headers["Retry-After"] == "1"
+        return send()
+
+    body = {**TARO, "birth_date": "1990-01-01"}
+    key = {"Idempotency-Key": "after-failover"}
+    posted = twice(lambda: api.post("/api/v1/customers", json=body, headers=key))
+    assert posted.status_code == 201, posted.text
+    relogin = twice(
+        lambda: api.client.post(
+            "/api/v1/auth/login",
+            json={"agency": "sakura", "username": "manager-user", "password": PASSWORD},
+        )
+    )
+    assert relogin.status_code == 200
