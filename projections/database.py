@@ -372,17 +372,27 @@ class PostgresDatabase:
         )
 
     def _prepare_schema(self, url: str) -> None:
-        """Create the schema and its byte-order collation, once, whoever comes first."""
+        """Create the schema and its byte-order collation, once, whoever comes first.
+
+        What exists is not created again: CREATE … IF NOT EXISTS still needs the
+        privilege to create, which an application role kept from owning the store
+        (docs/operations.md) does not have on the database."""
         with psycopg.connect(url, autocommit=True) as connection, connection.transaction():
             connection.execute("SELECT pg_advisory_xact_lock(%s)", (self._lock_key("schema"),))
-            connection.execute(
-                SQL("CREATE SCHEMA IF NOT EXISTS {}").format(Identifier(self._schema))
-            )
-            connection.execute(
-                SQL(
-                    'CREATE COLLATION IF NOT EXISTS {}."binary" (provider = libc, locale = {})'
-                ).format(Identifier(self._schema), Literal("C"))
-            )
+            schema_exists, collation_exists = connection.execute(
+                "SELECT EXISTS (SELECT FROM pg_namespace WHERE nspname = %s), "
+                "EXISTS (SELECT FROM pg_collation c JOIN pg_namespace n "
+                "ON n.oid = c.collnamespace WHERE n.nspname = %s AND c.collname = 'binary')",
+                (self._schema, self._schema),
+            ).fetchone() or (False, False)
+            if not schema_exists:
+                connection.execute(SQL("CREATE SCHEMA {}").format(Identifier(self._schema)))
+            if not collation_exists:
+                connection.execute(
+                    SQL('CREATE COLLATION {}."binary" (provider = libc, locale = {})').format(
+                        Identifier(self._schema), Literal("C")
+                    )
+                )
 
     def _configure(self, connection: psycopg.Connection[Any]) -> None:
         connection.execute(SQL("SET search_path TO {}").format(Identifier(self._schema)))

@@ -266,6 +266,15 @@ def test_an_append_only_role_can_run_the_ledger_but_not_rewrite_it(
         code, out, _ = daicho("import", str(DATA / "agency_export_cp932.csv"), "--agency", agency)
         assert code == 0 and "25 customers created" in out
         assert daicho("verify")[0] == 0
+        # The read models, sessions and idempotency keys are the app role's own tables.
+        from services.api.app import prepare_store
+        from services.cli.common import open_ledger
+
+        ledger = open_ledger()
+        ledger.close()
+        prepare_store(ledger.settings)
+        assert daicho("projections", "rebuild")[0] == 0
+        assert daicho("projections", "status")[0] == 0
         with psycopg.connect(url, autocommit=True) as app:
             app.execute(SQL("SET search_path TO {}").format(schema))
             with pytest.raises(psycopg.errors.RaiseException, match="append-only"):
