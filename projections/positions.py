@@ -25,6 +25,13 @@ CREATE = (
 )
 
 
+# A layout no projection has, recorded for one that applied events the log no longer
+# holds (its end was lost: a restore, a failover to a lagging replica, tampering). New
+# events would take the lost positions and be skipped; the projection waits for a
+# rebuild instead, as for a layout change.
+LOG_LOST = -1
+
+
 class StoredPosition(NamedTuple):
     position: int
     layout: int

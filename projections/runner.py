@@ -103,13 +103,18 @@ class Projections:
         (an event read by two projections counts twice) this call made."""
         applied = 0
         failures: dict[str, Exception] = {}
-        # One look at the head and at every position first: an idle poll then costs two
-        # statements, not two per projection.
-        head = self._ledger.recorder.max_notification_id() or 0
+        # One look at every position and at the head first: an idle poll then costs two
+        # statements, not two per projection. Positions first: a position read before
+        # the head can only be beyond it if the log lost its end.
         with self.database.transaction() as tx:
             stored = positions.read_all(tx)
+        head = self._ledger.recorder.max_notification_id() or 0
         for projection in self._projections.values():
-            if projection.name in stored and stored[projection.name].position >= head:
+            found = stored.get(projection.name)
+            if found is not None and found.position > head and found.layout != positions.LOG_LOST:
+                self._hold_for_rebuild(projection, found.position, head)
+                continue
+            if found is not None and found.position >= head:
                 continue
             try:
                 applied += self._catch_up(projection)
@@ -118,6 +123,16 @@ class Projections:
         if failures:
             raise CatchUpError(failures) from next(iter(failures.values()))
         return applied
+
+    def _hold_for_rebuild(self, projection: Projection, position: int, head: int) -> None:
+        log.error(
+            "projections.log_shorter_than_read_model",
+            projection=projection.name,
+            position=position,
+            head=head,
+        )
+        with self.database.transaction(lock=projection.name) as tx:
+            positions.replace(tx, projection.name, position, positions.LOG_LOST)
 
     def _catch_up(self, projection: Projection) -> int:
         applied = 0

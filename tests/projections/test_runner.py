@@ -222,3 +222,30 @@ def test_a_projection_with_a_new_layout_waits_for_a_rebuild(
         assert len(queries.search_customers(db, agency_a.agency_id).items) == 2
     finally:
         upgraded.close()
+
+
+def test_a_log_that_lost_its_end_holds_its_read_models_for_a_rebuild(
+    ledger: Ledger, projections: Projections, db: ProjectionDatabase, agency_a: EventContext
+) -> None:
+    """Restored from an older backup (or failed over to a lagging replica), the log
+    reuses positions the read models applied already: new events there would be
+    skipped without a word. The read models stop and ask for a rebuild instead."""
+    from projections import positions
+
+    save(ledger, customer(agency_a))
+    projections.catch_up()
+    head = ledger.recorder.max_notification_id()
+    with db.transaction() as tx:  # as if the log's last three events were lost
+        positions.advance(tx, "customers", head + 3)
+
+    projections.catch_up()
+    later = customer(agency_a)
+    save(ledger, later, customer(agency_a), customer(agency_a), customer(agency_a))
+    projections.catch_up()
+
+    status = {s.name: s for s in projections.status()}
+    assert status["customers"].rebuild_needed and not status["policies"].rebuild_needed
+    assert queries.get_customer(db, agency_a.agency_id, later.id) is None  # held, not skipped
+    projections.rebuild("customers")
+    assert queries.get_customer(db, agency_a.agency_id, later.id) is not None
+    assert not {s.name: s for s in projections.status()}["customers"].rebuild_needed
