@@ -85,6 +85,7 @@ class ChangeListener:
         self._stopping = threading.Event()
         self._wake, self._waker = socket.socketpair()  # close() wakes the thread's wait
         self._thread: threading.Thread | None = None
+        self._lost = False  # since the last "change_listener.lost", not yet recovered
 
     def committed_here(self) -> None:
         """A write this process committed: counted at once, not when its notice comes
@@ -123,8 +124,12 @@ class ChangeListener:
         while not self._stopping.is_set():
             try:
                 self._listen_until_deaf()
+                reason = "" if self._stopping.is_set() else "no heartbeat came back"
             except Exception as error:  # noqa: BLE001 - the thread must survive, e.g. a restart
-                log.warning("change_listener.lost", error=type(error).__name__)
+                reason = type(error).__name__
+            if reason:
+                log.warning("change_listener.lost", error=reason)
+                self._lost = True
             with self._guard:
                 self._proven_at = -PROOF_SECONDS
             self._stopping.wait(RETRY_SECONDS)
@@ -171,6 +176,9 @@ class ChangeListener:
                         with self._guard:
                             self._version += 1  # a write, by another process or ours
                     elif notice.extra == nonce:
+                        if self._lost:  # said once, so that a recovery shows in the log too
+                            log.info("change_listener.recovered")
+                            self._lost = False
                         with self._guard:
                             self._proven_at = sent_at
                         nonce = b""

@@ -355,7 +355,8 @@ class PostgresDatabase:
             url,
             min_size=1,
             max_size=POSTGRES_MAX_READ_CONNECTIONS,
-            kwargs={"autocommit": True},
+            # Named in pg_stat_activity, as the listener is: an operator sees whose.
+            kwargs={"autocommit": True, "application_name": "daicho reads"},
             configure=self._configure_reads,
             name="daicho-reads",
             open=False,
@@ -365,7 +366,8 @@ class PostgresDatabase:
             url,
             min_size=1,
             max_size=POSTGRES_MAX_CONNECTIONS,
-            kwargs={"autocommit": True},  # transactions are opened explicitly
+            # Transactions are opened explicitly.
+            kwargs={"autocommit": True, "application_name": "daicho read models"},
             configure=self._configure,
             name="daicho-projections",
             open=True,

@@ -41,8 +41,8 @@ def rebuild_projections(args: argparse.Namespace) -> int:
     projections = Projections(open_ledger())
     try:
         projections.rebuild(args.name)
-    except (KeyError, ValueError):
-        raise UsageError(f"no projection named {args.name!r}") from None
+    except ValueError as error:  # names the known projections
+        raise UsageError(str(error)) from None
     finally:
         projections.close()
     print(f"rebuilt {args.name or 'all projections'}")

@@ -49,12 +49,17 @@ def test_a_lost_listener_makes_the_version_unknown_until_it_listens_again(
 ) -> None:
     db, url, schema = postgres
     monkeypatch.setattr(change_listener, "RETRY_SECONDS", 0.2)
+    logged: list[str] = []
+    monkeypatch.setattr(change_listener.log, "warning", lambda event, **_: logged.append(event))
+    monkeypatch.setattr(change_listener.log, "info", lambda event, **_: logged.append(event))
     before = known_version(db)
     _end_listener(url, schema)
     _until(lambda: db.data_version() is None)
     assert db.data_version() is None, "no new listener before the retry interval"
     time.sleep(0.2)
     assert known_version(db) != before, "notices may have been missed meanwhile"
+    # Both show (a kill can land on the new connections too: then lost, recovered again).
+    assert logged[0] == "change_listener.lost" and logged[-1] == "change_listener.recovered"
 
 
 def test_schemas_do_not_hear_each_other(postgres: tuple[PostgresDatabase, str, str]) -> None:
