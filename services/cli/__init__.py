@@ -16,8 +16,10 @@ from eventsourcing.persistence import PersistenceError
 from domain.errors import DomainError
 from infra.logging import configure_logging
 from infra.settings import ConfigurationError
+from services.agencies import UnknownAgency
 from services.cli import agencies, imports, projections, server, users, verify
 from services.cli.common import EXIT_UNUSABLE, UsageError
+from services.users import UnknownUser, UserExists
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -30,13 +32,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# What an operator typed wrong or asked for that cannot be: one line, exit 2.
+OPERATOR_ERRORS = (
+    UsageError,
+    ConfigurationError,
+    DomainError,
+    UnknownAgency,
+    UnknownUser,
+    UserExists,
+)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     configure_logging()
     args = build_parser().parse_args(argv)
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
         return handler(args)
-    except (UsageError, ConfigurationError, DomainError) as error:
+    except OPERATOR_ERRORS as error:
         print(f"daicho: {error}", file=sys.stderr)
         return EXIT_UNUSABLE
     except (psycopg.OperationalError, PersistenceError) as error:

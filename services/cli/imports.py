@@ -10,7 +10,7 @@ import argparse
 import json
 from pathlib import Path
 
-from services.agencies import UnknownAgency, agency_by_code
+from services.agencies import agency_by_code
 from services.cli.common import EXIT_OK, Commands, UsageError, open_ledger
 from services.imports.errors import UnusableInput
 from services.imports.job import ImportSummary, run_import
@@ -50,7 +50,7 @@ def import_file(args: argparse.Namespace) -> int:
             dry_run=args.dry_run,
             default_insurer=args.insurer,
         )
-    except (UnknownAgency, UnusableInput) as error:
+    except UnusableInput as error:
         raise UsageError(str(error)) from None
     if args.json:
         print(json.dumps(_contract(summary), ensure_ascii=False))

@@ -17,17 +17,14 @@ import sys
 from collections.abc import Callable
 
 from domain.agency import Agency
-from domain.errors import DomainError
 from domain.roles import ROLES
 from infra.ledger import Ledger
 from projections.database import ProjectionDatabase, open_database
 from services import sessions
-from services.agencies import UnknownAgency, agency_by_code
+from services.agencies import agency_by_code
 from services.cli.common import EXIT_OK, Commands, UsageError, open_ledger
 from services.requests import cli_meta
 from services.users import (
-    UnknownUser,
-    UserExists,
     add_user,
     change_role,
     deactivate_user,
@@ -86,27 +83,17 @@ def _password(from_stdin: bool) -> str:
     return password
 
 
-def _agency(ledger: Ledger, code: str) -> Agency:
-    try:
-        return agency_by_code(ledger, code)
-    except UnknownAgency as error:
-        raise UsageError(str(error)) from None
-
-
 def add_user_command(args: argparse.Namespace) -> int:
     ledger = open_ledger()
-    agency = _agency(ledger, args.agency)
-    try:
-        user = add_user(
-            ledger,
-            cli_meta(),
-            agency,
-            username=args.username,
-            role=args.role,
-            password=_password(args.password_stdin),
-        )
-    except UserExists as error:
-        raise UsageError(str(error)) from None
+    agency = agency_by_code(ledger, args.agency)
+    user = add_user(
+        ledger,
+        cli_meta(),
+        agency,
+        username=args.username,
+        role=args.role,
+        password=_password(args.password_stdin),
+    )
     print(f"user {user.username} ({user.role}) added to {agency.code} (id {user.id})")
     return EXIT_OK
 
@@ -121,9 +108,7 @@ def _change(args: argparse.Namespace, change: Change) -> int:
     db = open_database(ledger.settings)
     try:
         sessions.create_tables(db)
-        print(change(ledger, db, _agency(ledger, args.agency)))
-    except (UnknownUser, DomainError) as error:
-        raise UsageError(str(error)) from None
+        print(change(ledger, db, agency_by_code(ledger, args.agency)))
     finally:
         db.close()
         ledger.close()
